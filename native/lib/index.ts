@@ -1,0 +1,1 @@
+export { type CpuInfo, cpuInfo } from './cpu.js';
