@@ -11,5 +11,8 @@ if [ -z "$nodedir" ]; then
   exit 1
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
+# One build at a time in this checkout (parallel callers share native/build).
+exec 9>"build/.lock" 2>/dev/null || { mkdir -p build; exec 9>"build/.lock"; }
+flock 9
 ../node_modules/.bin/node-gyp configure --nodedir="$nodedir" --loglevel=warn >/dev/null
 ../node_modules/.bin/node-gyp build --nodedir="$nodedir" --loglevel=warn -j "$jobs" >/dev/null
