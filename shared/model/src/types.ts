@@ -41,6 +41,12 @@ export interface ModelConfig {
   bosTokenId: number;
   /** Token ids that end generation (EOS and friends). */
   eosTokenIds: number[];
+  /**
+   * llama2.c's run.c ends generation when it samples BOS (and does not stop on EOS). Set for llama2.c
+   * models (and kept through conversion) so the engine can add `bosTokenId` to its stop ids for golden
+   * parity; absent means false.
+   */
+  stopOnBos?: boolean;
 }
 
 /**
@@ -52,19 +58,47 @@ export interface ModelConfig {
  */
 export type TensorMap = Map<string, TensorData>;
 
+/** Options of `Tokenizer.encode`. */
+export interface EncodeOptions {
+  /** Prepend BOS (default true, as llama2.c and HF Llama do; tokenizers without a BOS ignore it). */
+  addBos?: boolean;
+  /**
+   * Recognise special-token text such as `<s>` or `<|im_start|>` in the input (default true, as HF
+   * tokenizers always do). llama2.c never does: pass false for its byte-exact behaviour on such text.
+   */
+  parseSpecial?: boolean;
+}
+
+/** Options of `Tokenizer.decode`. */
+export interface DecodeOptions {
+  /**
+   * The token before `ids[0]` (e.g. the last prompt token when decoding a completion). Given it, a
+   * piece's leading space is dropped only right after BOS, exactly as llama2.c's decode(prev, token).
+   * Without it, the first piece is taken as the start of a text and its dummy-prefix space is dropped.
+   */
+  prevTokenId?: number;
+  /**
+   * llama2.c's safe_printf: skip pieces that decode to one byte that is neither printable nor space
+   * (e.g. a lone byte token of a multi-byte character). Needed to reproduce golden.json's `text`;
+   * leave it off to get real UTF-8 text.
+   */
+  skipUnprintableBytes?: boolean;
+}
+
+/** Who calls: the gateway (prompts, /tokenize, /detokenize) and the engine (stop strings, streaming). */
 export interface Tokenizer {
   readonly vocabSize: number;
   readonly bosTokenId: number;
   readonly eosTokenIds: number[];
-  /** Encodes text; addBos prepends BOS (default true, as llama2.c and HF Llama do). */
-  encode(text: string, options?: { addBos?: boolean }): number[];
-  /** Decodes ids to text, skipping BOS/EOS specials; the first piece's dummy-prefix space is dropped. */
-  decode(ids: number[]): string;
+  /** Encodes text; see EncodeOptions. */
+  encode(text: string, options?: EncodeOptions): number[];
+  /** Decodes ids to text, skipping special tokens (BOS, EOS, ...); see DecodeOptions for leading spaces. */
+  decode(ids: number[], options?: DecodeOptions): string;
   /** The raw string piece of one token (with its leading space), for debugging and logprobs. */
   tokenPiece(id: number): string;
 }
 
-/** What every loader returns. */
+/** What every loader returns; tensors may be views into the file buffers (do not mutate them). */
 export interface LoadedModel {
   /** Where it came from (file or directory) and which format. */
   source: { path: string; format: 'llama2c' | 'hf' | 'gguf' };
