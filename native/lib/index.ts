@@ -1,1 +1,3 @@
 export { type CpuInfo, cpuInfo } from './cpu.js';
+export { type DType, Linear, type LinearStore, quantizeQ8_0Native, sourceBytes } from './linear.js';
+export { bf16ToF32, dequantizeQ8_0, f16ToF32, f32ToBf16, f32ToF16, quantizeQ8_0 } from './dtype-convert.js';

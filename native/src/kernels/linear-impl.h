@@ -1,0 +1,65 @@
+// Internal to Linear: the packed weight layouts and the per-ISA kernels that read them.
+//
+// Every storage dtype keeps W in column panels of kPanel = 64 output rows of W (64 columns of
+// y), so one GEMV streams one contiguous range per panel and AMX / oneDNN read the same bytes:
+//   F32 : [np][kp][64] f32, kp = k rounded up to 16 (oneDNN's BA16a64b for B = W^T)
+//   BF16: [np][kp/2][64][2] bf16, kp = k rounded up to 32 (pairs of k per column: the AMX / VNNI
+//         "B" layout, oneDNN's BA16a64b2a)
+//   Q8_0: [np][k/32] blocks of 2176 bytes: int8 q[32 k][64 n], then f16 scale[64 n]
+// Columns past n and k past the real k are zero. np = ceil(n / 64).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "kernels/dtype.h"
+
+namespace pds {
+
+constexpr int kPanel = 64;
+constexpr int kQ8PanelBlockBytes = kQ8Block * kPanel + kPanel * 2;  // 2176
+
+/// The instruction set one Linear's kernels were chosen for (fixed at construction).
+enum class Isa : int { Portable = 0, Avx2 = 1, Avx512 = 2 };
+
+/// W packed as described above, in one 64-byte aligned buffer.
+struct PackedWeights {
+  int64_t n = 0, k = 0, kp = 0, np = 0;
+  DType store = DType::F32;
+  size_t bytes = 0;
+  std::unique_ptr<uint8_t, void (*)(void*)> data{nullptr, nullptr};
+
+  const float* f32Panel(int64_t p) const { return reinterpret_cast<const float*>(data.get()) + p * kp * kPanel; }
+  const uint16_t* bf16Panel(int64_t p) const {
+    return reinterpret_cast<const uint16_t*>(data.get()) + p * kp * kPanel;
+  }
+  const uint8_t* q8Block(int64_t p, int64_t b) const {
+    return data.get() + (p * (kp / kQ8Block) + b) * kQ8PanelBlockBytes;
+  }
+};
+
+/// Packs row-major src [n][k] (srcDtype) into `store`'s layout; throws std::invalid_argument.
+PackedWeights packWeights(int64_t n, int64_t k, DType srcDtype, const void* src, DType store);
+/// Row i of W (0 <= i < n) dequantized to f32.
+void unpackRow(const PackedWeights& w, int64_t i, float* out);
+/// ggml's q8_0 rule for one block of 32: scale = amax / 127 (stored as f16), q = round(x / scale).
+void quantizeQ8Block(const float* x, uint16_t* scaleF16, int8_t* q);
+
+/// y[m][c] = x[m][:] . W[c][:] (+ bias[c]) for the columns c of panels [p0, p1), clipped to n.
+/// ldx / ldy are the row strides of x and y. Any m >= 1.
+using PanelKernel = void (*)(const PackedWeights& w, const float* x, int64_t ldx, int64_t m, int64_t p0,
+                             int64_t p1, float* y, int64_t ldy, const float* bias);
+
+PanelKernel portableKernel(DType store);
+PanelKernel avx2Kernel(DType store);
+PanelKernel avx512Kernel(DType store);
+
+/// Writes a tile of results rows [0, m) x panel columns [c0, c0 + 64) clipped to n, adding bias.
+inline void storePanelRows(const float* acc, int64_t m, int64_t c0, int64_t n, float* y, int64_t ldy,
+                           const float* bias) {
+  int64_t cols = n - c0 < kPanel ? n - c0 : kPanel;
+  for (int64_t r = 0; r < m; r++)
+    for (int64_t j = 0; j < cols; j++) y[r * ldy + c0 + j] = acc[r * kPanel + j] + (bias ? bias[c0 + j] : 0.f);
+}
+
+}  // namespace pds
