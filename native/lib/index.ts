@@ -1,3 +1,17 @@
 export { type CpuInfo, cpuInfo } from './cpu.js';
-export { type DType, Linear, type LinearStore, quantizeQ8_0Native, sourceBytes } from './linear.js';
 export { bf16ToF32, dequantizeQ8_0, f16ToF32, f32ToBf16, f32ToF16, quantizeQ8_0 } from './dtype-convert.js';
+export { type KvDtype, KvPool, type KvPoolLayout, type KvPoolOptions } from './kv-pool.js';
+export { type DType, Linear, type LinearStore, quantizeQ8_0Native, sourceBytes } from './linear.js';
+export {
+  type AttentionBatchInput,
+  argmax,
+  opsIsa,
+  pagedAttention,
+  type RopeOptions,
+  type RopeStyle,
+  rmsnorm,
+  rope,
+  softmax,
+  swiglu,
+  writeKv,
+} from './ops.js';
