@@ -75,7 +75,10 @@ function shard(entries: TensorEntry[], limit: number): TensorEntry[][] {
 
 function writeWeights(dir: string, entries: TensorEntry[], shardBytes?: number): void {
   const shards = shard(entries, shardBytes ?? Number.POSITIVE_INFINITY);
-  if (shards.length === 1) return writeSafetensors(path.join(dir, 'model.safetensors'), entries);
+  if (shards.length === 1) {
+    writeSafetensors(path.join(dir, 'model.safetensors'), entries);
+    return;
+  }
   const weightMap: Record<string, string> = {};
   let total = 0;
   shards.forEach((s, i) => {
