@@ -14,6 +14,11 @@ function buildTable(): { toChar: string[]; toByte: Map<string, number> } {
 const table = buildTable();
 
 export const ByteLevel = {
+  /** The alphabet symbol of one byte. */
+  byteChar(b: number): string {
+    return table.toChar[b];
+  },
+
   /** Byte-level form of UTF-8 text. */
   encode(text: string): string {
     let out = '';

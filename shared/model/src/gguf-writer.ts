@@ -50,8 +50,14 @@ class HeaderBuilder {
 
   value(v: GgufValue): void {
     this.scalar('u32', GGUF_VALUE_TYPES.indexOf(v.type));
-    if (v.type === 'string') return this.string(v.value);
-    if (v.type !== 'array') return this.scalar(v.type, v.value);
+    if (v.type === 'string') {
+      this.string(v.value);
+      return;
+    }
+    if (v.type !== 'array') {
+      this.scalar(v.type, v.value);
+      return;
+    }
     this.scalar('u32', GGUF_VALUE_TYPES.indexOf(v.itemType));
     this.scalar('u64', BigInt(v.value.length));
     for (const item of v.value) {
