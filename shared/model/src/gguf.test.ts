@@ -78,6 +78,13 @@ test('llama2.c -> GGUF keeps interleaved q/k, config and tokenizer', () => {
   for (const s of ['héllo wörld 🦙', '  a\n\nb ', 'The cat</s>sat']) {
     assert.deepEqual(back.tokenizer.encode(s), stories.tokenizer.encode(s), s);
   }
+  // GGUF v2 has the same layout as v3 (v3 only added big-endian files): patch the version and re-read.
+  const v2 = path.join(tmp, 'stories-v2.gguf');
+  const bytes = Buffer.from(fs.readFileSync(file));
+  bytes.writeUInt32LE(2, 4);
+  fs.writeFileSync(v2, bytes);
+  assert.equal(readGgufHeader(v2).version, 2);
+  assert.deepEqual(loadGgufModel(v2).config, stories.config);
 });
 
 test('HF (rotate-half) -> GGUF un-permutes q/k back to the llama2.c order', () => {

@@ -98,3 +98,67 @@ test('truncated tokenizer and checkpoint files throw ModelFormatError', () => {
     fs.rmSync(dir, { recursive: true });
   }
 });
+
+/** Re-serialises stories260K in llama2.c's v1 ('ak42') layout, optionally with a separate classifier. */
+function writeV1(file: string, untied: boolean): void {
+  const { config: c, tensors } = readLlama2cCheckpoint(TestFixtures.storiesModel());
+  const header = Buffer.alloc(256);
+  header.writeUInt32LE(0x616b3432, 0);
+  header.writeInt32LE(1, 4);
+  [c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, c.vocabSize, c.maxSeqLen].forEach((v, i) => {
+    header.writeInt32LE(v, 8 + 4 * i);
+  });
+  header[36] = untied ? 0 : 1;
+  const layer = (suffix: string) =>
+    Array.from({ length: c.nLayers }, (_, i) => `model.layers.${i}.${suffix}`);
+  const order = [
+    ...layer('input_layernorm.weight'),
+    ...layer('post_attention_layernorm.weight'),
+    'model.norm.weight',
+    'model.embed_tokens.weight',
+    ...['q', 'k', 'v', 'o'].flatMap((x) => layer(`self_attn.${x}_proj.weight`)),
+    ...['gate', 'down', 'up'].flatMap((x) => layer(`mlp.${x}_proj.weight`)),
+  ];
+  const parts = [header, ...order.map((n) => Buffer.from(tensors.get(n)!.data))];
+  if (untied) parts.push(Buffer.from(tensors.get('model.embed_tokens.weight')!.data).reverse());
+  fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+test('v1 (ak42) exports and untied classifiers load with the same tensors', () => {
+  const dir = TestFixtures.tempDir();
+  try {
+    const ref = readLlama2cCheckpoint(TestFixtures.storiesModel());
+    writeV1(path.join(dir, 'v1.bin'), false);
+    const v1 = readLlama2cCheckpoint(path.join(dir, 'v1.bin'));
+    assert.deepEqual(v1.config, ref.config);
+    for (const [name, t] of ref.tensors)
+      assert.deepEqual(Buffer.from(v1.tensors.get(name)!.data), Buffer.from(t.data));
+    writeV1(path.join(dir, 'v1u.bin'), true);
+    const untied = readLlama2cCheckpoint(path.join(dir, 'v1u.bin'));
+    assert.equal(untied.config.tiedEmbeddings, false);
+    const head = untied.tensors.get('lm_head.weight')!;
+    assert.deepEqual(head.shape, [512, 64]);
+    assert.deepEqual(
+      Buffer.from(head.data),
+      Buffer.from(ref.tensors.get('model.embed_tokens.weight')!.data).reverse(),
+    );
+    // v0 with negative vocab_size: the classifier follows the freq_cis tables.
+    const v0 = Buffer.from(fs.readFileSync(TestFixtures.storiesModel()));
+    v0.writeInt32LE(-512, 20);
+    const wcls = Buffer.alloc(512 * 64 * 4);
+    wcls.writeFloatLE(1.5, 4);
+    fs.writeFileSync(path.join(dir, 'v0u.bin'), Buffer.concat([v0, wcls]));
+    const v0u = readLlama2cCheckpoint(path.join(dir, 'v0u.bin'));
+    assert.equal(v0u.config.tiedEmbeddings, false);
+    assert.equal(Buffer.from(v0u.tensors.get('lm_head.weight')!.data).readFloatLE(4), 1.5);
+    const v2 = Buffer.from(fs.readFileSync(path.join(dir, 'v1.bin')));
+    v2.writeInt32LE(2, 4);
+    fs.writeFileSync(path.join(dir, 'v2.bin'), v2);
+    assert.throws(
+      () => readLlama2cCheckpoint(path.join(dir, 'v2.bin')),
+      (e) => e instanceof ModelFormatError && e.problem === 'unsupported-version',
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});

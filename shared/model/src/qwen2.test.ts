@@ -149,5 +149,23 @@ test('Qwen2 HF directory round-trip keeps biases and eos list', () => {
   const back = loadHfModel(dir);
   assert.deepEqual(back.config, config);
   assert.ok(back.tensors.has('model.layers.0.self_attn.q_proj.bias'));
+  assert.equal(back.chatTemplate, '{{ messages }}');
+  // Templates may also come as a named list or as chat_template.jinja.
+  const cfgFile = path.join(dir, 'tokenizer_config.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+  fs.writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      ...cfg,
+      chat_template: [
+        { name: 'tool_use', template: 't' },
+        { name: 'default', template: 'd' },
+      ],
+    }),
+  );
+  assert.equal(loadHfModel(dir).chatTemplate, 'd');
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, chat_template: undefined }));
+  fs.writeFileSync(path.join(dir, 'chat_template.jinja'), 'j');
+  assert.equal(loadHfModel(dir).chatTemplate, 'j');
   for (const s of samples) assert.deepEqual(back.tokenizer.encode(s), tokenizer.encode(s), s);
 });
