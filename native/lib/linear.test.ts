@@ -35,23 +35,39 @@ function randomSource(n: number, k: number, srcDtype: DType): Uint8Array {
   return encodeHalf(values, srcDtype);
 }
 
-/** The kernel ISAs this machine can run: each is forced through PDSERVE_ISA at create. */
-function machineIsas(): string[] {
+/**
+ * Kernel variants to cover: every ISA this machine runs (forced through PDSERVE_ISA at create)
+ * and, on AVX-512, the large-M paths forced down to M = 1 (PDSERVE_LINEAR_GEMM_MIN) with AMX
+ * and with oneDNN (PDSERVE_LINEAR_GEMM), so each kernel meets every shape and M.
+ */
+function variants(): Record<string, string>[] {
   const f = cpuInfo().features;
-  const isas = ['portable'];
-  if (f.avx2 && f.fma && f.f16c) isas.push('avx2');
-  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512bf16 && f.fma) isas.push('avx512');
-  return isas;
+  const out: Record<string, string>[] = [{ PDSERVE_ISA: 'portable' }];
+  if (f.avx2 && f.fma && f.f16c) out.push({ PDSERVE_ISA: 'avx2' });
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512bf16 && f.fma) {
+    out.push({ PDSERVE_ISA: 'avx512' }, { PDSERVE_ISA: 'avx512', PDSERVE_LINEAR_GEMM_MIN: '1' });
+    out.push({ PDSERVE_ISA: 'avx512', PDSERVE_LINEAR_GEMM_MIN: '1', PDSERVE_LINEAR_GEMM: 'onednn' });
+  }
+  return out;
 }
 
-function createWithIsa(isa: string, n: number, k: number, src: DType, bytes: Uint8Array, store: LinearStore) {
-  const saved = process.env.PDSERVE_ISA;
-  process.env.PDSERVE_ISA = isa;
+function createWith(
+  env: Record<string, string>,
+  n: number,
+  k: number,
+  src: DType,
+  bytes: Uint8Array,
+  store: LinearStore,
+) {
+  const saved = Object.keys(env).map((key) => [key, process.env[key]] as const);
+  Object.assign(process.env, env);
   try {
     return Linear.create(n, k, src, bytes, store);
   } finally {
-    if (saved === undefined) delete process.env.PDSERVE_ISA;
-    else process.env.PDSERVE_ISA = saved;
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
 }
 
@@ -83,13 +99,13 @@ const SHAPES: [number, number, DType][] = [
 const MS = [1, 3, 17, 64, 130];
 const STORES: LinearStore[] = ['f32', 'bf16', 'q8_0'];
 
-test('forward matches the reference for every ISA, storage dtype, shape, M and bias', async () => {
-  const isas = machineIsas();
+test('forward matches the reference for every kernel, storage dtype, shape, M and bias', async () => {
+  const vars = variants();
   for (const store of STORES) {
     for (const [n, k, srcDtype] of SHAPES) {
       const src = randomSource(n, k, srcDtype);
       const w = storedWeights(src, srcDtype, store);
-      const linears = isas.map((isa) => createWithIsa(isa, n, k, srcDtype, src, store));
+      const linears = vars.map((env) => createWith(env, n, k, srcDtype, src, store));
       for (const [mi, m] of MS.entries()) {
         const x = randomF32(m * k, 2);
         const bias = mi % 2 === 1 ? randomF32(n) : undefined;
@@ -101,7 +117,7 @@ test('forward matches the reference for every ISA, storage dtype, shape, M and b
           let err = 0;
           for (let i = 0; i < y.length; i++) err = Math.max(err, Math.abs(y[i] - ref[i]));
           const tol = tolerance(kernel, k, x, w);
-          const what = `${isas[li]} ${kernel} store=${store} src=${srcDtype} n=${n} k=${k} m=${m} bias=${!!bias}`;
+          const what = `${JSON.stringify(vars[li])} ${kernel} store=${store} src=${srcDtype} n=${n} k=${k} m=${m} bias=${!!bias}`;
           assert.ok(err <= tol, where(`${what}: max abs err ${err} > ${tol}`));
         }
       }
@@ -114,8 +130,8 @@ test('a larger shape crosses panels, threads and the GEMM paths on every ISA', a
   for (const store of STORES) {
     const src = randomSource(n, k, 'f32');
     const w = storedWeights(src, 'f32', store);
-    for (const isa of machineIsas()) {
-      const lin = createWithIsa(isa, n, k, 'f32', src, store);
+    for (const env of variants()) {
+      const lin = createWith(env, n, k, 'f32', src, store);
       for (const m of [2, 64]) {
         const x = randomF32(m * k);
         const ref = referenceMatmul(x, m, w, n, k);
@@ -123,7 +139,10 @@ test('a larger shape crosses panels, threads and the GEMM paths on every ISA', a
         let err = 0;
         for (let i = 0; i < y.length; i++) err = Math.max(err, Math.abs(y[i] - ref[i]));
         const tol = tolerance(lin.kernelName(m), k, x, w);
-        assert.ok(err <= tol, where(`${isa} ${lin.kernelName(m)} ${store} m=${m}: err ${err} > ${tol}`));
+        assert.ok(
+          err <= tol,
+          where(`${env.PDSERVE_ISA} ${lin.kernelName(m)} ${store} m=${m}: err ${err} > ${tol}`),
+        );
       }
     }
   }

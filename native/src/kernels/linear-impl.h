@@ -54,6 +54,27 @@ PanelKernel portableKernel(DType store);
 PanelKernel avx2Kernel(DType store);
 PanelKernel avx512Kernel(DType store);
 
+/// oneDNN matmul over the packed panels (F32 / BF16 storage) for large M: onednnAccepts tells
+/// whether oneDNN reads our layout as its own fast blocked format on this CPU.
+bool onednnAccepts(const PackedWeights& w);
+void onednnForward(const PackedWeights& w, const float* x, int64_t m, float* y, const float* bias);
+
+/// AMX-BF16 path (avx512/amx-gemm.cc, driven by linear-amx.cc): amxForward runs any M for
+/// BF16 or Q8_0 storage with x rounded to bf16; q8_0 panels are widened to bf16 per call.
+void amxForward(const PackedWeights& w, const float* x, int64_t m, float* y, const float* bias);
+void amxConfigure();
+void amxRelease();
+/// y[r][c0 + j] for r < m, j < 64 (clipped to n) from bf16 x rows (stride lda, 16-row padded,
+/// k a multiple of 32) and one bf16 panel b in the VNNI-pair layout.
+void amxPanel(const uint16_t* xb, int64_t lda, int64_t m, const uint16_t* b, int64_t k, int64_t c0, int64_t n,
+              float* y, int64_t ldy, const float* bias);
+/// Panel p of q8_0 storage as bf16 scale * q in the BF16 panel layout (kp * 64 values).
+void dequantQ8PanelBf16(const PackedWeights& w, int64_t p, uint16_t* out);
+
+/// out[m][k] = bf16(x[m][k]) (round to nearest even), AVX-512 when the CPU has it.
+void convertRowsToBf16(const float* x, int64_t m, int64_t k, uint16_t* out);
+void convertRowsToBf16Avx512(const float* x, int64_t count, uint16_t* out);
+
 /// Writes a tile of results rows [0, m) x panel columns [c0, c0 + 64) clipped to n, adding bias.
 inline void storePanelRows(const float* acc, int64_t m, int64_t c0, int64_t n, float* y, int64_t ldy,
                            const float* bias) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu-features.h"
 #include "kernels/linear-impl.h"
 #include "runtime/thread-pool.h"
 
@@ -131,6 +132,15 @@ PackedWeights packWeights(int64_t n, int64_t k, DType srcDtype, const void* src,
     }
   });
   return w;
+}
+
+void convertRowsToBf16(const float* x, int64_t m, int64_t k, uint16_t* out) {
+  static const bool avx512 = cpuFeatures().avx512bf16 && cpuFeatures().avx512bw;
+  if (avx512) {
+    convertRowsToBf16Avx512(x, m * k, out);
+    return;
+  }
+  for (int64_t i = 0; i < m * k; i++) out[i] = f32ToBf16(x[i]);
 }
 
 void unpackRow(const PackedWeights& w, int64_t i, float* out) {

@@ -2,6 +2,8 @@
 #include "kernels/linear.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -15,26 +17,40 @@ struct Linear::Impl {
   PackedWeights w;
   Isa isa = Isa::Portable;
   PanelKernel panel = nullptr;  // the hand-written kernel for this ISA (any M)
-  std::string names[1];
+  bool onednn = false;          // large M through oneDNN (F32, BF16 storage)
+  bool amx = false;             // large M through our AMX kernels (BF16, Q8_0 storage)
+  int64_t gemmMinRows = 0;      // M from which the large-M path runs (0: never)
+  std::string panelName, gemmName;
 };
 
 namespace {
+
+/// M from which the large-M (compute-bound) path beats streaming the panels, measured on
+/// 2048x2048 with 2 threads (SPR): f32 GEMV vs oneDNN cross near 8-12 rows; bf16 GEMV vs AMX
+/// near 6-8; q8_0 GEMV vs AMX (which widens every panel to bf16 first) near 12.
+int64_t gemmMinRows(DType store) { return store == DType::F32 ? 12 : store == DType::BF16 ? 8 : 12; }
 
 Isa isaFromName(const std::string& s) { return s == "avx512" ? Isa::Avx512 : s == "avx2" ? Isa::Avx2 : Isa::Portable; }
 
 const char* dtypeName(DType d) { return d == DType::F32 ? "f32" : d == DType::BF16 ? "bf16" : "q8_0"; }
 
-/// Runs kernel over panels x row chunks so that every pool thread gets work even when n is small.
+/// Runs kernel over (row chunk, panel) tasks, handed out dynamically so a thread that the OS
+/// delays (a shared 2-core machine) does not hold the others up. Rows split only when n is small.
 void runPanels(const PackedWeights& w, PanelKernel kernel, const float* x, int64_t m, float* y,
                const float* bias) {
   ThreadPool& pool = ThreadPool::global();
   int64_t rowSplit = 1;
-  if (w.np < pool.size() * 2 && m >= 16) rowSplit = std::min<int64_t>((pool.size() * 2 + w.np - 1) / w.np, m / 8);
-  const int64_t rowsPer = (m + rowSplit - 1) / rowSplit;
-  pool.parallelFor(w.np * rowSplit, [&](int64_t t0, int64_t t1, int) {
-    for (int64_t t = t0; t < t1; t++) {
-      const int64_t p = t % w.np, r0 = (t / w.np) * rowsPer, rows = std::min(rowsPer, m - r0);
-      if (rows > 0) kernel(w, x + r0 * w.k, w.k, rows, p, p + 1, y + r0 * w.n, w.n, bias);
+  if (w.np < pool.size() * 4 && m >= 16) rowSplit = std::min<int64_t>((pool.size() * 4 + w.np - 1) / w.np, m / 8);
+  const int64_t rowsPer = (m + rowSplit - 1) / rowSplit, tasks = w.np * rowSplit;
+  // A few tasks per grab keeps the atomic off the hot path for wide matrices (32000 rows: 500 panels).
+  const int64_t grab = std::max<int64_t>(1, tasks / (pool.size() * 16));
+  std::atomic<int64_t> next{0};
+  pool.parallelFor(std::min<int64_t>(pool.size(), tasks), [&](int64_t, int64_t, int) {
+    for (int64_t t0; (t0 = next.fetch_add(grab)) < tasks;) {
+      for (int64_t t = t0; t < std::min(t0 + grab, tasks); t++) {
+        const int64_t p = t % w.np, r0 = (t / w.np) * rowsPer, rows = std::min(rowsPer, m - r0);
+        if (rows > 0) kernel(w, x + r0 * w.k, w.k, rows, p, p + 1, y + r0 * w.n, w.n, bias);
+      }
     }
   });
 }
@@ -44,16 +60,51 @@ void runPanels(const PackedWeights& w, PanelKernel kernel, const float* x, int64
 Linear::Linear(int64_t n, int64_t k, DType srcDtype, const void* src, DType store)
     : n_(n), k_(k), store_(store), impl_(new Impl) {
   impl_->w = packWeights(n, k, srcDtype, src, store);
-  impl_->isa = isaFromName(kernelIsa());
-  impl_->panel = portableKernel(store);
-  impl_->names[0] = std::string("portable-") + dtypeName(store);
+  Impl& im = *impl_;
+  im.isa = isaFromName(kernelIsa());
+  const std::string dt = dtypeName(store);
+  switch (im.isa) {
+    case Isa::Avx512:
+      im.panel = avx512Kernel(store);
+      im.panelName = "avx512-gemv-" + dt;
+      break;
+    case Isa::Avx2:
+      im.panel = avx2Kernel(store);
+      im.panelName = "avx2-" + dt;
+      break;
+    default:
+      im.panel = portableKernel(store);
+      im.panelName = "portable-" + dt;
+  }
+  const bool amxUsable = cpuFeatures().amxUsable && cpuFeatures().amxBf16;
+  const char* forceGemm = std::getenv("PDSERVE_LINEAR_GEMM");  // "onednn" / "amx": comparisons
+  const std::string force = forceGemm ? forceGemm : "";
+  if (im.isa != Isa::Avx512) return;
+  // AMX for BF16 and Q8_0 (ours: as fast as oneDNN's bf16 brgemm here, and it shares the pool's
+  // threads with dynamic scheduling instead of a second, OpenMP, team); oneDNN for F32.
+  if (amxUsable && store != DType::F32 && force != "onednn") {
+    im.amx = true;
+    im.gemmName = "amx-" + dt;
+  } else if (onednnAccepts(im.w)) {
+    im.onednn = true;
+    im.gemmName = "onednn-" + dt;
+  }
+  if (!im.amx && !im.onednn) return;
+  im.gemmMinRows = gemmMinRows(store);
+  if (const char* min = std::getenv("PDSERVE_LINEAR_GEMM_MIN")) im.gemmMinRows = std::max(1, std::atoi(min));
 }
 
 Linear::~Linear() = default;
 
 void Linear::forward(const float* x, int64_t m, float* y, const float* bias) const {
   if (m <= 0) return;
-  runPanels(impl_->w, impl_->panel, x, m, y, bias);
+  const Impl& im = *impl_;
+  if (im.gemmMinRows && m >= im.gemmMinRows) {
+    if (im.amx) amxForward(im.w, x, m, y, bias);
+    else onednnForward(im.w, x, m, y, bias);
+    return;
+  }
+  runPanels(im.w, im.panel, x, m, y, bias);
 }
 
 void Linear::row(int64_t i, float* out) const {
@@ -63,6 +114,9 @@ void Linear::row(int64_t i, float* out) const {
 
 size_t Linear::weightBytes() const { return impl_->w.bytes; }
 
-const char* Linear::kernelName(int64_t) const { return impl_->names[0].c_str(); }
+const char* Linear::kernelName(int64_t m) const {
+  const Impl& im = *impl_;
+  return (im.gemmMinRows && m >= im.gemmMinRows ? im.gemmName : im.panelName).c_str();
+}
 
 }  // namespace pds
