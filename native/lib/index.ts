@@ -15,3 +15,4 @@ export {
   swiglu,
   writeKv,
 } from './ops.js';
+export { type ForwardBatch, type NativeModelConfig, type NativeTensor, Transformer } from './transformer.js';

@@ -1,5 +1,8 @@
 // AVX2 + FMA inner kernels of ops.h: 8 floats per vector, masked f32 tails, a polynomial exp,
 // and an 8-key block score kernel for paged attention.
+// GCC 12 warns about the deliberately undefined vectors inside its own intrinsics (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cmath>

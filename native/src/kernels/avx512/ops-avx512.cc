@@ -1,5 +1,8 @@
 // AVX-512 inner kernels of ops.h (built with -march=sapphirerapids): 16 floats per vector,
 // masked tails, a polynomial exp, and a 16-key block score kernel for paged attention.
+// GCC 12 warns about the deliberately undefined vectors inside its own intrinsics (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cmath>
