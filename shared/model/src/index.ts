@@ -48,3 +48,5 @@ export type {
   TensorMap,
   Tokenizer,
 } from './types.js';
+export { type ModelInput, ModelRunner, type ModelRunnerOptions } from './model-runner.js';
+export { ropeInverseFrequencies } from './rope-frequencies.js';
