@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages: install when the lockfile changed since the last install.
-manifest_hash() { (cat package.json package-lock.json */package.json shared/*/package.json 2>/dev/null || true) | sha1sum | cut -c1-40; }
+manifest_hash() { (cat package.json package-lock.json */package.json shared/*/package.json services/*/package.json 2>/dev/null || true) | sha1sum | cut -c1-40; }
 if [ ! -d node_modules ] || [ "$(cat node_modules/.pdserve-lock 2>/dev/null)" != "$(manifest_hash)" ]; then
   echo "setup: installing npm packages"
   npm install --no-audit --no-fund

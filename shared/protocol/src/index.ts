@@ -1,0 +1,1 @@
+export { ServiceError, type ServiceErrorCode, type ServiceErrorInit } from './service-error.js';
