@@ -22,7 +22,7 @@ export class InvalidSamplingParamsError extends EngineError {
 }
 
 /** Why a request can never be served by this engine, whatever else is running. */
-export type RequestTooLargeReason = 'maxModelLen' | 'kvCacheCapacity' | 'emptyPrompt';
+export type RequestTooLargeReason = 'maxModelLen' | 'kvCacheCapacity' | 'maxNumBatchedTokens';
 
 /**
  * Thrown by `addRequest` for a request that can never run: its prompt plus max_tokens exceeds

@@ -1,6 +1,7 @@
+import { checkRequestFits } from './check-fits.js';
 import { checkStop } from './check-stop.js';
 import type { EngineCoreOutput, SampleResult, SchedulerStats } from './engine-core-output.js';
-import { EngineError, InvalidRequestError, RequestTooLargeError } from './errors.js';
+import { EngineError, InvalidRequestError } from './errors.js';
 import type { KvCacheManager } from './kv-cache-manager.js';
 import type { Request } from './request.js';
 import {
@@ -64,29 +65,14 @@ export class Scheduler {
     this.waiting = createRequestQueue(this.policy);
   }
 
-  /**
-   * Throws RequestTooLargeError when the request can never run: longer than maxModelLen, more KV
-   * blocks than the pool, or (without chunked prefill) a prompt larger than the token budget.
-   */
+  /** Throws RequestTooLargeError when the request can never run (see checkRequestFits). */
   checkFits(request: Request): void {
-    const { maxModelLen, maxNumBatchedTokens } = this.config;
-    const id = request.requestId;
-    const total = request.numPromptTokens + request.maxTokens;
-    if (total > maxModelLen) {
-      const msg = `prompt (${request.numPromptTokens}) + max_tokens (${request.maxTokens}) exceeds max_model_len ${maxModelLen}`;
-      throw new RequestTooLargeError(id, 'maxModelLen', total, maxModelLen, msg);
-    }
-    // The last sampled token is never written to the cache.
-    const blocks = Math.ceil((total - 1) / this.kvCacheManager.blockSize);
-    const poolBlocks = this.kvCacheManager.blockPool.numBlocks;
-    if (blocks > poolBlocks) {
-      const msg = `needs ${blocks} KV blocks for ${total - 1} tokens, the pool has ${poolBlocks}`;
-      throw new RequestTooLargeError(id, 'kvCacheCapacity', blocks, poolBlocks, msg);
-    }
-    if (!this.chunkedPrefill && total - 1 > maxNumBatchedTokens) {
-      const msg = `without chunked prefill ${total - 1} tokens exceed max_num_batched_tokens ${maxNumBatchedTokens}`;
-      throw new RequestTooLargeError(id, 'maxModelLen', total - 1, maxNumBatchedTokens, msg);
-    }
+    checkRequestFits(request, {
+      ...this.config,
+      enableChunkedPrefill: this.chunkedPrefill,
+      blockSize: this.kvCacheManager.blockSize,
+      numBlocks: this.kvCacheManager.blockPool.numBlocks,
+    });
   }
 
   /** Queues a new request after `checkFits`. */
