@@ -299,3 +299,30 @@ test('KV events report stored prompt blocks with increasing sequence numbers', a
     assert.equal(e.seq, i);
   });
 });
+
+test('a request resumed from its decode state on another engine continues exactly (seeded)', async () => {
+  const prompt = makePrompt(31, 13, VOCAB);
+  const p = params({ temperature: 1, topK: 30, seed: 99, frequencyPenalty: 0.5, maxTokens: 8 });
+  const whole = setup();
+  whole.core.addRequest({ requestId: 'r', promptTokenIds: prompt, samplingParams: p });
+  const expected = (await runCore(whole.core)).tokens.get('r')!;
+  const first = setup();
+  const req = first.core.addRequest({ requestId: 'r', promptTokenIds: prompt, samplingParams: p });
+  while (req.numOutputTokens < 3) await first.core.step();
+  const state = JSON.parse(JSON.stringify(req.toDecodeState()));
+  first.core.abortRequests(['r']);
+  const second = setup();
+  second.core.addRequest({ requestId: 'r', promptTokenIds: prompt, samplingParams: p, decodeState: state });
+  const rest = (await runCore(second.core)).tokens.get('r');
+  assert.deepEqual([...state.outputTokenIds, ...(rest ?? [])], expected);
+  assert.throws(
+    () =>
+      second.core.addRequest({
+        requestId: 'full',
+        promptTokenIds: prompt,
+        samplingParams: p,
+        decodeState: { ...state, outputTokenIds: expected },
+      }),
+    /max_tokens/,
+  );
+});

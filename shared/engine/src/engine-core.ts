@@ -9,7 +9,7 @@ import { KvCacheManager } from './kv-cache-manager.js';
 import type { KvCacheEvent } from './kv-events.js';
 import type { ModelExecutor } from './model-executor.js';
 import { type BuiltModelInput, ModelInputBuilder } from './model-input-builder.js';
-import { Request } from './request.js';
+import { Request, type RequestDecodeState } from './request.js';
 import type { SchedulingPolicy } from './request-queue.js';
 import { type FinishedStatus, RequestStatus } from './request-status.js';
 import { Sampler } from './sampler.js';
@@ -40,6 +40,11 @@ export interface EngineCoreRequest {
   priority?: number;
   cacheSalt?: string | null;
   arrivalTime?: number;
+  /**
+   * Resume a request another instance started: its output tokens so far and RNG state. The
+   * engine recomputes prompt + outputs and continues exactly where the other one stopped.
+   */
+  decodeState?: RequestDecodeState;
 }
 
 /**
@@ -100,6 +105,7 @@ export class EngineCore {
       maxTokens: req.samplingParams.maxTokens ?? Math.max(1, maxModelLen - req.promptTokenIds.length),
       eosTokenIds: this.config.eosTokenIds,
     });
+    if (req.decodeState) this.restore(request, req.decodeState);
     this.scheduler.addRequest(request);
     return request;
   }
@@ -119,6 +125,20 @@ export class EngineCore {
    */
   finishSequences(requestIds: Iterable<string>, status: FinishedStatus): void {
     this.scheduler.finishRequests(requestIds, status);
+  }
+
+  private restore(request: Request, state: RequestDecodeState): void {
+    const { outputTokenIds } = state;
+    if (outputTokenIds.length >= request.maxTokens) {
+      throw new InvalidRequestError(request.requestId, 'the decode state already has max_tokens outputs');
+    }
+    if (outputTokenIds.some((id) => !Number.isInteger(id) || id < 0 || id >= this.executor.vocabSize)) {
+      throw new InvalidRequestError(request.requestId, 'the decode state has tokens outside the vocabulary');
+    }
+    request.restoreDecodeState(state);
+    // Siblings of n > 1 were forked by the instance that produced the first token.
+    request.pendingFork = false;
+    request.promptLogprobsUpTo = request.numPromptTokens;
   }
 
   hasUnfinishedRequests(): boolean {

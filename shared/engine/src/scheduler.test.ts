@@ -264,3 +264,26 @@ test('token-level stops: EOS and stop ids after min_tokens, max_tokens', () => {
   assert.equal(out[0].stopReason, null);
   assert.equal(r.status, RequestStatus.FINISHED_STOPPED);
 });
+
+test('requests waiting for remote KV are skipped without losing their place', () => {
+  const s = setup();
+  const remote = req('remote', 4);
+  s.addRequest(remote);
+  remote.status = RequestStatus.WAITING_FOR_REMOTE_KVS;
+  s.addRequest(req('local', 4));
+  const first = s.schedule();
+  assert.deepEqual(
+    plan(first).map((p) => p[0]),
+    ['local'],
+  );
+  complete(s, first);
+  assert.deepEqual(
+    [...s.waiting].map((r) => r.requestId),
+    ['remote'],
+  );
+  remote.status = RequestStatus.WAITING;
+  assert.deepEqual(
+    plan(s.schedule()).map((p) => p[0]),
+    ['local', 'remote'],
+  );
+});
