@@ -16,3 +16,4 @@ export {
   writeKv,
 } from './ops.js';
 export { type ForwardBatch, type NativeModelConfig, type NativeTensor, Transformer } from './transformer.js';
+export { benchLinear, measureFmaPeak, measureReadBandwidth } from './bench-primitives.js';

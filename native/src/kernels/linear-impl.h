@@ -75,6 +75,13 @@ void dequantQ8PanelBf16(const PackedWeights& w, int64_t p, uint16_t* out);
 void convertRowsToBf16(const float* x, int64_t m, int64_t k, uint16_t* out);
 void convertRowsToBf16Avx512(const float* x, int64_t count, uint16_t* out);
 
+/// Benchmark probes (bindings/bench-binding.cc): FLOPs done by `iters` rounds of independent FMA
+/// chains, and a streaming read of [data, data + bytes) (64-byte aligned, bytes % 256 == 0).
+double fmaChainsAvx512(int64_t iters);
+double fmaChainsAvx2(int64_t iters);
+float readSumAvx512(const void* data, size_t bytes);
+float readSumAvx2(const void* data, size_t bytes);
+
 /// Writes a tile of results rows [0, m) x panel columns [c0, c0 + 64) clipped to n, adding bias.
 inline void storePanelRows(const float* acc, int64_t m, int64_t c0, int64_t n, float* y, int64_t ldy,
                            const float* bias) {
