@@ -326,3 +326,24 @@ test('a request resumed from its decode state on another engine continues exactl
     /max_tokens/,
   );
 });
+
+test('a request aborted during a failing step leaves no suspect blocks in the prefix cache', async () => {
+  const { fake, core } = setup();
+  const real = fake.execute.bind(fake);
+  const prompt = makePrompt(8, 16, VOCAB);
+  fake.execute = async () => {
+    core.abortRequests(['a']);
+    throw new Error('device lost');
+  };
+  core.addRequest({ requestId: 'a', promptTokenIds: prompt, samplingParams: params({ maxTokens: 3 }) });
+  await assert.rejects(core.step(), ExecutorError);
+  fake.execute = real;
+  const b = core.addRequest({
+    requestId: 'b',
+    promptTokenIds: prompt,
+    samplingParams: params({ maxTokens: 3 }),
+  });
+  const result = await runCore(core);
+  assert.equal(b.numCachedTokens, 0);
+  assert.deepEqual(result.tokens.get('b'), referenceGreedy(fake, prompt, 3));
+});

@@ -179,7 +179,7 @@ export class EngineCore {
   /** Samples every row that samples, forks n > 1 siblings, and applies the results to the requests. */
   private update(output: SchedulerOutput, built: BuiltModelInput, logits: Float32Array): EngineCoreOutput[] {
     const results = new Map<string, SampleResult>();
-    const forked: [ReturnType<Scheduler['forkRequest']>, SampleResult][] = [];
+    const forked: [Request, SampleResult][] = [];
     output.scheduledRequests.forEach((s, i) => {
       const request = s.request;
       if (request.isFinished) return;
@@ -227,12 +227,12 @@ export class EngineCore {
    * requests. Other requests keep running.
    */
   private failStep(output: SchedulerOutput): string[] {
+    const bs = this.kvCacheManager.blockSize;
     for (const s of output.scheduledRequests) {
-      this.kvCacheManager.uncacheComputedRange(
-        s.request,
-        s.numComputedTokens,
-        s.numComputedTokens + s.numScheduledTokens,
-      );
+      // From the step's snapshot: a request aborted mid-step has already given its blocks back.
+      const first = Math.floor(s.numComputedTokens / bs);
+      const end = Math.ceil((s.numComputedTokens + s.numScheduledTokens) / bs);
+      this.kvCacheManager.uncacheBlockIds(s.blockIds.slice(first, end));
     }
     const ids = [...new Set(output.scheduledRequests.map((s) => s.request.userRequestId))];
     this.abortRequests(ids);

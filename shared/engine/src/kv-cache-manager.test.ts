@@ -167,12 +167,12 @@ test('prefix cache stats count queried and hit tokens', () => {
   assert.deepEqual(kv.prefixCacheStats, { requests: 2, queries: 17, hits: 8 });
 });
 
-test('uncacheComputedRange drops only blocks written in that range', () => {
+test('uncacheBlockIds drops exactly those blocks from the prefix cache', () => {
   const kv = manager();
   const a = request(range(0, 12));
   kv.allocateSlots(a, 8);
   a.numComputedTokens = 8;
   kv.allocateSlots(a, 4);
-  kv.uncacheComputedRange(a, 8, 12);
+  kv.uncacheBlockIds(kv.getBlockIds(a.requestId).slice(2));
   assert.equal(kv.getComputedBlocks(request(range(0, 13))).numComputedTokens, 8);
 });

@@ -167,15 +167,11 @@ export class KvCacheManager {
   }
 
   /**
-   * Removes from the prefix cache the request's blocks that hold positions [from, to): their K/V
-   * was being written by a step that failed. The blocks stay allocated to the request.
+   * Removes these blocks from the prefix cache (recording BlockRemoved): a step that was writing
+   * their K/V failed. They stay allocated to whoever holds them.
    */
-  uncacheComputedRange(request: Request, from: number, to: number): void {
-    const blocks = this.reqToBlocks.get(request.requestId);
-    if (blocks === undefined || to <= from) return;
-    const first = Math.floor(from / this.blockSize);
-    const last = Math.min(blocks.length, Math.ceil(to / this.blockSize));
-    this.blockPool.uncacheBlocks(blocks.slice(first, last));
+  uncacheBlockIds(blockIds: readonly number[]): void {
+    this.blockPool.uncacheBlocks(blockIds.map((id) => this.blockPool.blocks[id]));
   }
 
   /** The request's block table (block ids in order); empty when it holds none. */
