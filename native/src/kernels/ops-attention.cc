@@ -17,9 +17,11 @@ namespace pds {
 namespace {
 
 constexpr int64_t kRowTile = 16;
+constexpr int64_t kDecodeRows = 4;  // tiles this small group kv heads per work item
 
+/// Query rows [row0, row0 + rows) of sequence seq against kv heads [kv0, kv0 + kvN).
 struct WorkItem {
-  int64_t seq, kvHead, row0, rows, cost;
+  int64_t seq, kv0, kvN, row0, rows, cost;
 };
 
 void checkLayout(const KvLayout& l, int64_t layer) {
@@ -49,13 +51,23 @@ void checkBatch(const KvLayout& l, const AttentionBatch& b) {
   }
 }
 
-std::vector<WorkItem> workItems(const KvLayout& l, const AttentionBatch& b) {
+/// Prefill tiles get one kv head each (their K/V block stays in L1 across the tile's rows).
+/// Decode-sized tiles take a contiguous range of kv heads, so each block is read as a few
+/// long runs instead of one short run per head, split only as far as the threads need.
+std::vector<WorkItem> workItems(const KvLayout& l, const AttentionBatch& b, int64_t threads) {
+  int64_t tiles = 0;
+  for (int64_t s = 0; s < b.numSeqs; s++) tiles += (b.queryLen[s] + kRowTile - 1) / kRowTile;
+  const int64_t split = std::min(l.kvHeads, std::max<int64_t>(1, (4 * threads + tiles - 1) / std::max<int64_t>(1, tiles)));
+  const int64_t decodeChunk = (l.kvHeads + split - 1) / split;
   std::vector<WorkItem> items;
   for (int64_t s = 0; s < b.numSeqs; s++) {
     int64_t q = b.queryLen[s], start = b.contextLen[s] - q;
     for (int64_t r0 = 0; r0 < q; r0 += kRowTile) {
-      int64_t rows = std::min(kRowTile, q - r0);
-      for (int64_t h = 0; h < l.kvHeads; h++) items.push_back({s, h, r0, rows, rows * (start + r0 + rows)});
+      int64_t rows = std::min(kRowTile, q - r0), chunk = rows <= kDecodeRows ? decodeChunk : 1;
+      for (int64_t h = 0; h < l.kvHeads; h += chunk) {
+        int64_t n = std::min(chunk, l.kvHeads - h);
+        items.push_back({s, h, n, r0, rows, n * rows * (start + r0 + rows)});
+      }
     }
   }
   // Most expensive first, so the dynamic queue below ends with small items (balance).
@@ -82,50 +94,71 @@ struct AttnScratch {
   std::vector<AttnState> st;
 };
 
+/// Element offset of kv head kv0's K row 0 in block `block` of sequence w.seq.
+int64_t blockBase(const AttnCall& c, const WorkItem& w, int64_t block) {
+  const int64_t id = c.b.blockTables[w.seq * c.b.maxBlocksPerSeq + block];
+  return id * c.l.blockStride() + c.layer * c.l.layerStride() + w.kv0 * c.l.headDim;
+}
+
+/// Asks for the item's K and V rows of a block ahead of use (they are short strided runs,
+/// which the hardware prefetchers follow poorly).
+void prefetchBlock(const AttnCall& c, const WorkItem& w, int64_t block) {
+  const KvLayout& l = c.l;
+  const char* base = c.pool + blockBase(c, w, block) * l.elemBytes();
+  const int64_t bytes = w.kvN * l.headDim * l.elemBytes(), stride = l.tokenStride() * l.elemBytes();
+  for (int64_t j = 0; j < l.blockSize; j++)
+    for (int64_t o = 0; o < bytes; o += 64) {
+      __builtin_prefetch(base + j * stride + o);
+      __builtin_prefetch(base + l.kvStride() * l.elemBytes() + j * stride + o);
+    }
+}
+
 void attendBlock(const AttnCall& c, const WorkItem& w, int64_t block, AttnScratch& sc) {
   const KvLayout& l = c.l;
   const int64_t d = l.headDim, group = c.heads / l.kvHeads, first = c.b.contextLen[w.seq] - c.b.queryLen[w.seq];
-  const int64_t id = c.b.blockTables[w.seq * c.b.maxBlocksPerSeq + block], p0 = block * l.blockSize;
-  const int64_t base = id * l.blockStride() + c.layer * l.layerStride() + w.kvHead * d;
+  const int64_t base = blockBase(c, w, block), p0 = block * l.blockSize;
   for (int64_t r = 0; r < w.rows; r++) {
     int64_t valid = std::min(l.blockSize, first + w.row0 + r - p0 + 1);
     if (valid <= 0) continue;
-    for (int64_t g = 0; g < group; g++) {
-      int64_t i = r * group + g;
+    for (int64_t h = 0; h < w.kvN; h++) {
+      const int64_t i = (r * w.kvN + h) * group, kOff = base + h * d;
       if (l.dtype == DType::F32) {
-        const float* k = reinterpret_cast<const float*>(c.pool) + base;
-        c.k.attendF32(&sc.q[i * d], k, k + l.kvStride(), l.tokenStride(), valid, d, sc.scores.data(), &sc.st[i]);
+        const float* k = reinterpret_cast<const float*>(c.pool) + kOff;
+        c.k.attendF32(&sc.q[i * d], group, k, k + l.kvStride(), l.tokenStride(), valid, d, sc.scores.data(),
+                      &sc.st[i]);
       } else {
-        const uint16_t* k = reinterpret_cast<const uint16_t*>(c.pool) + base;
-        c.k.attendBf16(&sc.q[i * d], k, k + l.kvStride(), l.tokenStride(), valid, d, sc.scores.data(), &sc.st[i]);
+        const uint16_t* k = reinterpret_cast<const uint16_t*>(c.pool) + kOff;
+        c.k.attendBf16(&sc.q[i * d], group, k, k + l.kvStride(), l.tokenStride(), valid, d, sc.scores.data(),
+                       &sc.st[i]);
       }
     }
   }
 }
 
 void runItem(const AttnCall& c, const WorkItem& w, AttnScratch& sc) {
-  const int64_t d = c.l.headDim, group = c.heads / c.l.kvHeads, nq = w.rows * group;
-  sc.q.resize(nq * d);
-  sc.acc.assign(nq * d, 0.f);
-  sc.scores.resize(c.l.blockSize);
-  sc.st.resize(nq);
-  const int64_t row0 = c.b.queryStart[w.seq] + w.row0, rowStride = c.heads * d;
-  for (int64_t r = 0; r < w.rows; r++)
-    for (int64_t g = 0; g < group; g++) {
-      const float* src = c.q + (row0 + r) * rowStride + (w.kvHead * group + g) * d;
-      int64_t i = r * group + g;
-      for (int64_t e = 0; e < d; e++) sc.q[i * d + e] = src[e] * c.scale;
-      sc.st[i] = {-std::numeric_limits<float>::infinity(), 0.f, &sc.acc[i * d]};
+  const int64_t d = c.l.headDim, group = c.heads / c.l.kvHeads, perRow = w.kvN * group * d;
+  sc.q.resize(w.rows * perRow);
+  sc.acc.assign(w.rows * perRow, 0.f);
+  sc.scores.resize(group * kScoreStride(c.l.blockSize));
+  sc.st.resize(w.rows * w.kvN * group);
+  const int64_t row0 = c.b.queryStart[w.seq] + w.row0, rowStride = c.heads * d, col0 = w.kv0 * group * d;
+  for (int64_t r = 0; r < w.rows; r++) {
+    const float* src = c.q + (row0 + r) * rowStride + col0;
+    for (int64_t e = 0; e < perRow; e++) sc.q[r * perRow + e] = src[e] * c.scale;
+  }
+  for (size_t i = 0; i < sc.st.size(); i++) sc.st[i] = {-std::numeric_limits<float>::infinity(), 0.f, &sc.acc[i * d]};
+  const int64_t blocks = (c.b.contextLen[w.seq] - c.b.queryLen[w.seq] + w.row0 + w.rows - 1) / c.l.blockSize + 1;
+  for (int64_t block = 0; block < blocks; block++) {
+    if (block + 1 < blocks) prefetchBlock(c, w, block + 1);
+    attendBlock(c, w, block, sc);
+  }
+  for (int64_t r = 0; r < w.rows; r++) {
+    float* dst = c.out + (row0 + r) * rowStride + col0;
+    for (int64_t e = 0; e < perRow; e++) {
+      const AttnState& st = sc.st[(r * perRow + e) / d];
+      dst[e] = st.l > 0 ? sc.acc[r * perRow + e] / st.l : 0.f;
     }
-  int64_t lastPos = c.b.contextLen[w.seq] - c.b.queryLen[w.seq] + w.row0 + w.rows - 1;
-  for (int64_t block = 0; block <= lastPos / c.l.blockSize; block++) attendBlock(c, w, block, sc);
-  for (int64_t r = 0; r < w.rows; r++)
-    for (int64_t g = 0; g < group; g++) {
-      int64_t i = r * group + g;
-      float inv = sc.st[i].l > 0 ? 1.f / sc.st[i].l : 0.f;
-      float* dst = c.out + (row0 + r) * rowStride + (w.kvHead * group + g) * d;
-      for (int64_t e = 0; e < d; e++) dst[e] = sc.acc[i * d + e] * inv;
-    }
+  }
 }
 
 template <typename T>
@@ -178,10 +211,10 @@ void pagedAttention(const float* q, const void* pool, const KvLayout& layout, in
     throw std::invalid_argument("pagedAttention: heads " + std::to_string(heads) + " is not a multiple of kvHeads " +
                                 std::to_string(layout.kvHeads));
   checkBatch(layout, batch);
-  const std::vector<WorkItem> items = workItems(layout, batch);
+  ThreadPool& tp = ThreadPool::global();
+  const std::vector<WorkItem> items = workItems(layout, batch, tp.size());
   const AttnCall call{q, static_cast<const char*>(pool), layout, layer, batch, heads, scale, out, opsKernels()};
   std::atomic<int64_t> next{0};
-  ThreadPool& tp = ThreadPool::global();
   tp.parallelFor(
       std::min<int64_t>(tp.size(), static_cast<int64_t>(items.size())),
       [&](int64_t, int64_t, int) {

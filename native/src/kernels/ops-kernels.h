@@ -13,6 +13,9 @@ struct AttnState {
   float* acc;
 };
 
+/// Scratch floats per query that the attend kernels need for a block of n keys.
+constexpr int64_t kScoreStride(int64_t n) { return (n + 15) / 16 * 16; }
+
 /// One ISA's kernels. Every function is single-threaded and needs no alignment.
 struct OpsKernels {
   const char* isa;
@@ -22,12 +25,13 @@ struct OpsKernels {
   void (*softmaxRow)(float* x, int64_t n);
   /// out[i] = silu(g[i]) * u[i]; out may == g.
   void (*swiglu)(const float* g, const float* u, int64_t n, float* out);
-  /// Folds keys [0, n) of one KV block into st for the (pre-scaled) query q[d]. Key j is
-  /// k + j * stride, its value v + j * stride. scores: n floats of scratch.
-  void (*attendF32)(const float* q, const float* k, const float* v, int64_t stride, int64_t n, int64_t d,
-                    float* scores, AttnState* st);
-  void (*attendBf16)(const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, int64_t d,
-                     float* scores, AttnState* st);
+  /// Folds keys [0, n) of one KV block into st[0..nq) for the nq (pre-scaled) queries
+  /// q[nq][d] that read it with the same causal limit (the query heads of one kv head).
+  /// Key j is k + j * stride, its value v + j * stride. scores: nq * kScoreStride(n) floats.
+  void (*attendF32)(const float* q, int64_t nq, const float* k, const float* v, int64_t stride, int64_t n,
+                    int64_t d, float* scores, AttnState* st);
+  void (*attendBf16)(const float* q, int64_t nq, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                     int64_t d, float* scores, AttnState* st);
 };
 
 /// The kernels for kernelIsa(), chosen on first use and fixed for the process (so

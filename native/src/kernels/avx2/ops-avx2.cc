@@ -168,14 +168,14 @@ void attend(const float* q, const T* k, const T* v, int64_t stride, int64_t n, i
   accumulate(s, v, stride, n, d, st->acc);
 }
 
-void attendF32(const float* q, const float* k, const float* v, int64_t stride, int64_t n, int64_t d, float* s,
-               AttnState* st) {
-  attend(q, k, v, stride, n, d, s, st);
+void attendF32(const float* q, int64_t nq, const float* k, const float* v, int64_t stride, int64_t n, int64_t d,
+               float* s, AttnState* st) {
+  for (int64_t i = 0; i < nq; i++) attend(q + i * d, k, v, stride, n, d, s, st + i);
 }
 
-void attendBf16(const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, int64_t d,
-                float* s, AttnState* st) {
-  attend(q, k, v, stride, n, d, s, st);
+void attendBf16(const float* q, int64_t nq, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                int64_t d, float* s, AttnState* st) {
+  for (int64_t i = 0; i < nq; i++) attend(q + i * d, k, v, stride, n, d, s, st + i);
 }
 
 }  // namespace

@@ -94,8 +94,10 @@ void swiglu(const float* g, const float* u, int64_t n, float* out) {
   }
 }
 
+#define PDS_INLINE inline __attribute__((always_inline))
+
 /// Lane j of the result = horizontal sum of a[j].
-inline __m512 reduce16(const __m512* a) {
+PDS_INLINE __m512 reduce16(const __m512 (&a)[16]) {
   __m512 b[8], c[4], e[2];
   for (int k = 0; k < 8; k++)
     b[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
@@ -114,7 +116,7 @@ inline __m512 reduce16(const __m512* a) {
 
 /// Dot products of q with keys 0..c-1 (c <= 16) in lanes 0..c-1; other lanes are junk.
 template <typename T>
-inline __m512 scores16(const float* q, const T* k, int64_t stride, int64_t c, int64_t d) {
+PDS_INLINE __m512 scores16(const float* q, const T* k, int64_t stride, int64_t c, int64_t d) {
   int64_t off[16];
   for (int j = 0; j < 16; j++) off[j] = (j < c ? j : 0) * stride;
   __m512 a[16];
@@ -128,28 +130,34 @@ inline __m512 scores16(const float* q, const T* k, int64_t stride, int64_t c, in
   return reduce16(a);
 }
 
-/// acc[0..d) += sum_j p[j] * v_j, 64 floats of acc in registers at a time.
+/// s[j] = q . k_j for j < n (lanes up to kScoreStride(n) hold -inf); returns the max.
 template <typename T>
-inline void accumulate(const float* p, const T* v, int64_t stride, int64_t n, int64_t d, float* acc) {
-  for (int64_t i = 0; i < d; i += 64) {
-    __mmask16 m[4];
-    __m512 a[4];
-    for (int c = 0; c < 4; c++) {
-      m[c] = tailMask(d - i - 16 * c);
-      a[c] = _mm512_maskz_loadu_ps(m[c], acc + i + 16 * c);
-    }
-    for (int64_t j = 0; j < n; j++) {
-      __m512 pj = _mm512_set1_ps(p[j]);
-      const T* vj = v + j * stride + i;
-      for (int c = 0; c < 4; c++) a[c] = _mm512_fmadd_ps(pj, loadv(vj + 16 * c, m[c]), a[c]);
-    }
-    for (int c = 0; c < 4; c++) _mm512_mask_storeu_ps(acc + i + 16 * c, m[c], a[c]);
+PDS_INLINE float scoreRow(const float* q, const T* k, int64_t stride, int64_t n, int64_t d, float* s) {
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 mx = ninf;
+  for (int64_t j = 0; j < n; j += 16) {
+    __m512 sc = _mm512_mask_mov_ps(ninf, tailMask(n - j), scores16(q, k + j * stride, stride, n - j, d));
+    _mm512_storeu_ps(s + j, sc);
+    mx = _mm512_max_ps(mx, sc);
   }
+  return _mm512_reduce_max_ps(mx);
+}
+
+/// s[j] = exp(s[j] - m) (0 past n); returns the sum.
+PDS_INLINE float expRow(float* s, int64_t n, float m) {
+  const __m512 mv = _mm512_set1_ps(m);
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    __m512 e = _mm512_maskz_mov_ps(tailMask(n - j), exp512(_mm512_sub_ps(_mm512_loadu_ps(s + j), mv)));
+    _mm512_storeu_ps(s + j, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  return _mm512_reduce_add_ps(sum);
 }
 
 void raiseMax(AttnState* st, float mb, int64_t d) {
   if (!(mb > st->m)) return;
-  float corr = st->l > 0 ? std::exp(st->m - mb) : 0.f;
+  float corr = st->l > 0 ? _mm512_cvtss_f32(exp512(_mm512_set1_ps(st->m - mb))) : 0.f;
   st->l *= corr;
   __m512 cv = _mm512_set1_ps(corr);
   for (int64_t i = 0; i < d; i += 16) {
@@ -159,36 +167,72 @@ void raiseMax(AttnState* st, float mb, int64_t d) {
   st->m = mb;
 }
 
+/// st[q].acc += sum_j p[q * ss + j] * v_j for NQ queries, 64 dims at a time in registers; each
+/// V row is loaded once for all NQ. U > 1 splits the keys over U accumulator sets (more
+/// independent FMA chains when NQ is small).
+template <int NQ, int U, typename T>
+PDS_INLINE void accumulateQ(const float* p, int64_t ss, const T* v, int64_t stride, int64_t n, int64_t d,
+                            AttnState* st) {
+  for (int64_t i = 0; i < d; i += 64) {
+    __mmask16 m[4];
+    __m512 a[U][NQ][4];
+    for (int c = 0; c < 4; c++) m[c] = tailMask(d - i - 16 * c);
+    for (int q = 0; q < NQ; q++)
+      for (int c = 0; c < 4; c++) {
+        a[0][q][c] = _mm512_maskz_loadu_ps(m[c], st[q].acc + i + 16 * c);
+        for (int u = 1; u < U; u++) a[u][q][c] = _mm512_setzero_ps();
+      }
+    int64_t j = 0;
+    auto step = [&](int u, int64_t jj) {
+      const T* vj = v + jj * stride + i;
+      __m512 vv[4];
+      for (int c = 0; c < 4; c++) vv[c] = loadv(vj + 16 * c, m[c]);
+      for (int q = 0; q < NQ; q++) {
+        __m512 pj = _mm512_set1_ps(p[q * ss + jj]);
+        for (int c = 0; c < 4; c++) a[u][q][c] = _mm512_fmadd_ps(pj, vv[c], a[u][q][c]);
+      }
+    };
+    for (; j + U <= n; j += U)
+      for (int u = 0; u < U; u++) step(u, j + u);
+    for (; j < n; j++) step(0, j);
+    for (int q = 0; q < NQ; q++)
+      for (int c = 0; c < 4; c++) {
+        for (int u = 1; u < U; u++) a[0][q][c] = _mm512_add_ps(a[0][q][c], a[u][q][c]);
+        _mm512_mask_storeu_ps(st[q].acc + i + 16 * c, m[c], a[0][q][c]);
+      }
+  }
+}
+
 template <typename T>
-void attend(const float* q, const T* k, const T* v, int64_t stride, int64_t n, int64_t d, float* s,
+void accumulate(const float* p, int64_t ss, int64_t nq, const T* v, int64_t stride, int64_t n, int64_t d,
+                AttnState* st) {
+  int64_t q = 0;
+  for (; q + 4 <= nq; q += 4) accumulateQ<4, 1>(p + q * ss, ss, v, stride, n, d, st + q);
+  if (nq - q == 3) accumulateQ<3, 1>(p + q * ss, ss, v, stride, n, d, st + q);
+  if (nq - q == 2) accumulateQ<2, 1>(p + q * ss, ss, v, stride, n, d, st + q);
+  if (nq - q == 1) accumulateQ<1, 2>(p + q * ss, ss, v, stride, n, d, st + q);
+}
+
+template <typename T>
+void attend(const float* q, int64_t nq, const T* k, const T* v, int64_t stride, int64_t n, int64_t d, float* s,
             AttnState* st) {
-  __m512 mx = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  for (int64_t j = 0; j < n; j += 16) {
-    __mmask16 m = tailMask(n - j);
-    __m512 sc = scores16(q, k + j * stride, stride, n - j, d);
-    _mm512_mask_storeu_ps(s + j, m, sc);
-    mx = _mm512_mask_max_ps(mx, m, mx, sc);
+  const int64_t ss = kScoreStride(n);
+  for (int64_t i = 0; i < nq; i++) {
+    float* si = s + i * ss;
+    raiseMax(st + i, scoreRow(q + i * d, k, stride, n, d, si), d);
+    st[i].l += expRow(si, n, st[i].m);
   }
-  raiseMax(st, _mm512_reduce_max_ps(mx), d);
-  __m512 mv = _mm512_set1_ps(st->m), sum = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    __mmask16 m = tailMask(n - j);
-    __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), mv)));
-    _mm512_mask_storeu_ps(s + j, m, e);
-    sum = _mm512_add_ps(sum, e);
-  }
-  st->l += _mm512_reduce_add_ps(sum);
-  accumulate(s, v, stride, n, d, st->acc);
+  accumulate(s, ss, nq, v, stride, n, d, st);
 }
 
-void attendF32(const float* q, const float* k, const float* v, int64_t stride, int64_t n, int64_t d, float* s,
-               AttnState* st) {
-  attend(q, k, v, stride, n, d, s, st);
+void attendF32(const float* q, int64_t nq, const float* k, const float* v, int64_t stride, int64_t n, int64_t d,
+               float* s, AttnState* st) {
+  attend(q, nq, k, v, stride, n, d, s, st);
 }
 
-void attendBf16(const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, int64_t d,
-                float* s, AttnState* st) {
-  attend(q, k, v, stride, n, d, s, st);
+void attendBf16(const float* q, int64_t nq, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                int64_t d, float* s, AttnState* st) {
+  attend(q, nq, k, v, stride, n, d, s, st);
 }
 
 }  // namespace
