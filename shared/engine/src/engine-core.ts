@@ -19,12 +19,19 @@ import type { SchedulerOutput } from './scheduler-output.js';
 
 /** Engine limits and cache settings. Pool size and block size come from the executor. */
 export interface EngineCoreConfig {
+  /** Longest prompt + output; at most the model's maxSeqLen. */
   maxModelLen: number;
+  /** Token budget per step (default 2048). */
   maxNumBatchedTokens?: number;
+  /** Sequences per step (default 256). */
   maxNumSeqs?: number;
+  /** 'fcfs' (default) or 'priority'. */
   policy?: SchedulingPolicy;
+  /** Default true. */
   enableChunkedPrefill?: boolean;
+  /** Default true. */
   enablePrefixCaching?: boolean;
+  /** Record KvCacheEvents for takeKvEvents() (default false). */
   enableKvCacheEvents?: boolean;
   /** Model fingerprint seeding the block hashes (the gateway hashes prompts with the same seed). */
   hashSeed: string;
