@@ -56,6 +56,10 @@ class Transformer {
 
   /// Runs all layers, writing this batch's K/V into the pool, and fills
   /// logits[numLogits][vocab]. Blocks the calling thread (call it off the JS thread).
+  /// Throws std::out_of_range / std::invalid_argument (checkForwardBatch) before touching
+  /// anything. Calls are serialized by a mutex: they share activation scratch that grows to
+  /// the largest batch seen, 4 * tokens * (3 * dim + 2 * (heads + kvHeads) * headDim +
+  /// 2 * hiddenDim) bytes, and is never shrunk.
   void forward(const ForwardBatch& batch, void* kvPool, const KvLayout& layout, float* logits);
 
   const ModelConfig& config() const { return config_; }
