@@ -70,3 +70,4 @@ export type { ScheduledRequest, SchedulerOutput } from './scheduler-output.js';
 export { computeTokenLogprobs } from './token-logprobs.js';
 export { argmax, selectTopK, sortByValue } from './top-k-selection.js';
 export { Xoshiro128, type Xoshiro128State } from './xoshiro128.js';
+export { createModelEngine, type ModelEngine, type ModelEngineOptions } from './model-engine.js';
