@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchLinear, cpuInfo, Linear, measureFmaPeak, measureReadBandwidth } from '@pdserve/native';
 import { loadModel, type ModelInput, ModelRunner, makeModel } from '@pdserve/model';
+import { benchLinear, cpuInfo, Linear, measureFmaPeak, measureReadBandwidth } from '@pdserve/native';
 import { printTable, resultsDir, writeResult } from './bench-output.js';
 
 type Dtype = 'f32' | 'bf16' | 'q8_0';

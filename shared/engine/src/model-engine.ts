@@ -3,7 +3,8 @@ import type { EngineCoreConfig } from './engine-core.js';
 import { LLM } from './llm.js';
 
 /** Engine limits for a model-backed engine; maxModelLen defaults to the model's. */
-export type ModelEngineOptions = ModelRunnerOptions & Partial<Omit<EngineCoreConfig, 'hashSeed' | 'eosTokenIds'>>;
+export type ModelEngineOptions = ModelRunnerOptions &
+  Partial<Omit<EngineCoreConfig, 'hashSeed' | 'eosTokenIds'>>;
 
 /** A loaded model on the native runner behind the offline API. */
 export interface ModelEngine {
@@ -22,7 +23,14 @@ export interface ModelEngine {
  */
 export function createModelEngine(model: LoadedModel, options: ModelEngineOptions = {}): ModelEngine {
   const { dtype, kvDtype, blockSize, numBlocks, kvCacheBytes, maxModelLen, ...engine } = options;
-  const runner = ModelRunner.create(model, { dtype, kvDtype, blockSize, numBlocks, kvCacheBytes, maxModelLen });
+  const runner = ModelRunner.create(model, {
+    dtype,
+    kvDtype,
+    blockSize,
+    numBlocks,
+    kvCacheBytes,
+    maxModelLen,
+  });
   const c = model.config;
   const eosTokenIds = c.stopOnBos ? [...new Set([...c.eosTokenIds, c.bosTokenId])] : c.eosTokenIds;
   const hashSeed = modelFingerprint(model);
@@ -31,7 +39,10 @@ export function createModelEngine(model: LoadedModel, options: ModelEngineOption
     maxModelLen: runner.maxModelLen,
     hashSeed,
     eosTokenIds,
-    tokenizer: { decode: (ids) => model.tokenizer.decode(ids), encode: (text) => model.tokenizer.encode(text) },
+    tokenizer: {
+      decode: (ids) => model.tokenizer.decode(ids),
+      encode: (text) => model.tokenizer.encode(text),
+    },
   });
   return { llm, runner, hashSeed, eosTokenIds, close: () => runner.close() };
 }

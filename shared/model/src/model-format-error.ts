@@ -22,7 +22,10 @@ export class ModelFormatError extends Error {
   readonly problem: ModelFormatProblem;
 
   constructor(path: string, problem: ModelFormatProblem, message: string, options?: { cause?: unknown }) {
-    super(`${path}: ${problem === 'io' || problem === 'invalid' ? '' : `${problem.replace(/-/g, ' ')}: `}${message}`, options);
+    super(
+      `${path}: ${problem === 'io' || problem === 'invalid' ? '' : `${problem.replace(/-/g, ' ')}: `}${message}`,
+      options,
+    );
     this.path = path;
     this.problem = problem;
   }
