@@ -16,12 +16,39 @@ export type ServiceErrorCode =
   | 'aborted' // cancelled by the client or an operator
   | 'internal';
 
+// A Record so the compiler insists every code is listed, and only those.
+const CODE_SET: Record<ServiceErrorCode, true> = {
+  invalid_request: true,
+  context_length_exceeded: true,
+  model_not_found: true,
+  not_found: true,
+  unauthorized: true,
+  payload_too_large: true,
+  rate_limited: true,
+  overloaded: true,
+  unavailable: true,
+  timeout: true,
+  aborted: true,
+  internal: true,
+};
+
+/** Every ServiceErrorCode, for checking a code that arrived over the wire. */
+export const SERVICE_ERROR_CODES = Object.keys(CODE_SET) as readonly ServiceErrorCode[];
+
 export interface ServiceErrorInit {
   /** The request field at fault (OpenAI's `param`), when there is one. */
   param?: string;
   /** Seconds after which a retry may succeed (rate_limited, overloaded, unavailable). */
   retryAfterS?: number;
   cause?: unknown;
+}
+
+/** The plain object a ServiceError travels as (no stack, no cause). */
+export interface ServiceErrorWire {
+  code: ServiceErrorCode;
+  message: string;
+  param?: string;
+  retryAfterS?: number;
 }
 
 /** A failure with a typed code, safe to send to another service or (via the gateway) a client. */
@@ -39,7 +66,7 @@ export class ServiceError extends Error {
   }
 
   /** The plain object sent over the wire (no stack, no cause). */
-  toWire(): { code: ServiceErrorCode; message: string; param?: string; retryAfterS?: number } {
+  toWire(): ServiceErrorWire {
     return {
       code: this.code,
       message: this.message,
@@ -48,10 +75,25 @@ export class ServiceError extends Error {
     };
   }
 
-  static fromWire(w: { code: ServiceErrorCode; message: string; param?: string; retryAfterS?: number }): ServiceError {
+  static fromWire(w: ServiceErrorWire): ServiceError {
     return new ServiceError(w.code, w.message, {
       ...(w.param === undefined ? {} : { param: w.param }),
       ...(w.retryAfterS === undefined ? {} : { retryAfterS: w.retryAfterS }),
     });
   }
+
+  /**
+   * `err` itself when it is a ServiceError, else a ServiceError with `code` that keeps `err` as
+   * its cause. Services call it where any failure must leave as a ServiceError (request handlers).
+   */
+  static from(err: unknown, code: ServiceErrorCode = 'internal'): ServiceError {
+    if (err instanceof ServiceError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new ServiceError(code, message, { cause: err });
+  }
+}
+
+/** True when `code` is one of the ServiceErrorCodes (for values read from the wire). */
+export function isServiceErrorCode(code: unknown): code is ServiceErrorCode {
+  return typeof code === 'string' && Object.hasOwn(CODE_SET, code);
 }
