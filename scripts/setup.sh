@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the native build links or the services run.
 #   libdnnl-dev  oneDNN (GEMM for large batches, AMX bf16/int8)
-deb_packages=(libdnnl-dev g++ make python3)
+deb_packages=(libdnnl-dev g++ make python3 nats-server)
 missing=()
 for p in "${deb_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
