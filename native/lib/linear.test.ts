@@ -82,10 +82,11 @@ function maxAbs(a: ArrayLike<number>): number {
  * accumulation errors grow like sqrt(k) * 2^-24 * |x||w| per term; 1e-5 * sqrt(k) * max|x| max|w|
  * leaves a wide margin yet a single dropped or misplaced term (~|x||w|) fails. Kernels that round
  * x to bf16 (AMX paths: relative error <= 2^-8 per element, random-walk sum ~ 0.2 * 2^-8 sqrt(k))
+ * or quantize it to int8 per 32-block (VNNI q8_0: error <= amax / 254 per element, as llama.cpp)
  * get 2^-6 * sqrt(k) * max|x| max|w|, still far below the error of a wrong term.
  */
 function tolerance(kernel: string, k: number, x: Float32Array, w: Float32Array): number {
-  const c = /amx|onednn-bf16/.test(kernel) ? 2 ** -6 : 1e-5;
+  const c = /amx|onednn-bf16|vnni/.test(kernel) ? 2 ** -6 : 1e-5;
   return c * Math.sqrt(k) * maxAbs(x) * maxAbs(w);
 }
 

@@ -5,7 +5,8 @@
 //   F32 : [np][kp][64] f32, kp = k rounded up to 16 (oneDNN's BA16a64b for B = W^T)
 //   BF16: [np][kp/2][64][2] bf16, kp = k rounded up to 32 (pairs of k per column: the AMX / VNNI
 //         "B" layout, oneDNN's BA16a64b2a)
-//   Q8_0: [np][k/32] blocks of 2176 bytes: int8 q[32 k][64 n], then f16 scale[64 n]
+//   Q8_0: [np][k/32] blocks of 2176 bytes: uint8 q + 128 [8][64 n][4 k] (four consecutive k of a
+//         column in one 32-bit lane: dpbusd's unsigned operand), then f16 scale[64 n]
 // Columns past n and k past the real k are zero. np = ceil(n / 64).
 #pragma once
 #include <cstddef>
@@ -18,6 +19,13 @@ namespace pds {
 
 constexpr int kPanel = 64;
 constexpr int kQ8PanelBlockBytes = kQ8Block * kPanel + kPanel * 2;  // 2176
+constexpr int kQ8ScaleOffset = kQ8Block * kPanel;                     // f16 scales within a block
+
+/// Byte offset of (k within the block kk, panel column c) in a Q8_0 panel block.
+inline int64_t q8Offset(int64_t kk, int64_t c) { return (kk / 4) * (4 * kPanel) + c * 4 + (kk & 3); }
+/// A stored q8_0 byte (q + 128) and back.
+inline uint8_t q8Store(int8_t q) { return static_cast<uint8_t>(q) ^ 0x80; }
+inline int8_t q8Load(uint8_t b) { return static_cast<int8_t>(b ^ 0x80); }
 
 /// The instruction set one Linear's kernels were chosen for (fixed at construction).
 enum class Isa : int { Portable = 0, Avx2 = 1, Avx512 = 2 };
@@ -45,10 +53,27 @@ void unpackRow(const PackedWeights& w, int64_t i, float* out);
 /// ggml's q8_0 rule for one block of 32: scale = amax / 127 (stored as f16), q = round(x / scale).
 void quantizeQ8Block(const float* x, uint16_t* scaleF16, int8_t* q);
 
+/// x quantized per row and 32-block for the VNNI q8_0 kernel: q[r][k] = round(x / d) (int8),
+/// d = scale[r][k / 32] = amax / 127, and sum128[r][k / 32] = 128 * sum of the block's q (what
+/// the +128 of the stored weights adds to a dot product). Row r starts at q + r * k and at
+/// r * (k / 32) in scale and sum128.
+struct QuantizedRows {
+  const int8_t* q = nullptr;
+  const float* scale = nullptr;
+  const int32_t* sum128 = nullptr;
+  QuantizedRows rows(int64_t r, int64_t k) const {
+    return q ? QuantizedRows{q + r * k, scale + r * (k / 32), sum128 + r * (k / 32)} : QuantizedRows{};
+  }
+};
+
 /// y[m][c] = x[m][:] . W[c][:] (+ bias[c]) for the columns c of panels [p0, p1), clipped to n.
-/// ldx / ldy are the row strides of x and y. Any m >= 1.
+/// ldx / ldy are the row strides of x and y. Any m >= 1. xq: x quantized (rows aligned with x)
+/// for the kernels that read it (kernelNeedsQuantizedX), else null.
 using PanelKernel = void (*)(const PackedWeights& w, const float* x, int64_t ldx, int64_t m, int64_t p0,
-                             int64_t p1, float* y, int64_t ldy, const float* bias);
+                             int64_t p1, float* y, int64_t ldy, const float* bias, const QuantizedRows* xq);
+
+/// Quantizes m rows of k (k % 32 == 0) as QuantizedRows describes (round to nearest even).
+void quantizeRowsQ8Avx512(const float* x, int64_t m, int64_t k, int8_t* q, float* scale, int32_t* sum128);
 
 PanelKernel portableKernel(DType store);
 PanelKernel avx2Kernel(DType store);

@@ -62,11 +62,11 @@ void packBf16Panel(PackedWeights& w, int64_t p, const float* rows, int64_t count
 void packQ8Panel(PackedWeights& w, int64_t p, const float* rows, int64_t count) {
   for (int64_t b = 0; b < w.kp / kQ8Block; b++) {
     uint8_t* blk = const_cast<uint8_t*>(w.q8Block(p, b));
-    uint16_t* scales = reinterpret_cast<uint16_t*>(blk + kQ8Block * kPanel);
+    uint16_t* scales = reinterpret_cast<uint16_t*>(blk + kQ8ScaleOffset);
     for (int64_t r = 0; r < count; r++) {
       int8_t q[kQ8Block];
       quantizeQ8Block(rows + r * w.k + b * kQ8Block, &scales[r], q);
-      for (int j = 0; j < kQ8Block; j++) blk[j * kPanel + r] = static_cast<uint8_t>(q[j]);
+      for (int j = 0; j < kQ8Block; j++) blk[q8Offset(j, r)] = q8Store(q[j]);
     }
   }
 }
@@ -78,8 +78,8 @@ void copyQ8Panel(PackedWeights& w, int64_t p, const uint8_t* src, int64_t count)
     const uint8_t* s = src + (p * kPanel + r) * nb * kQ8BlockBytes;
     for (int64_t b = 0; b < nb; b++, s += kQ8BlockBytes) {
       uint8_t* blk = const_cast<uint8_t*>(w.q8Block(p, b));
-      std::memcpy(blk + kQ8Block * kPanel + r * 2, s, 2);
-      for (int j = 0; j < kQ8Block; j++) blk[j * kPanel + r] = s[2 + j];
+      std::memcpy(blk + kQ8ScaleOffset + r * 2, s, 2);
+      for (int j = 0; j < kQ8Block; j++) blk[q8Offset(j, r)] = q8Store(static_cast<int8_t>(s[2 + j]));
     }
   }
 }
@@ -155,9 +155,9 @@ void unpackRow(const PackedWeights& w, int64_t i, float* out) {
     for (int64_t b = 0; b < w.kp / kQ8Block; b++) {
       const uint8_t* blk = w.q8Block(p, b);
       uint16_t h;
-      std::memcpy(&h, blk + kQ8Block * kPanel + r * 2, 2);
+      std::memcpy(&h, blk + kQ8ScaleOffset + r * 2, 2);
       float d = f16ToF32(h);
-      for (int j = 0; j < kQ8Block; j++) out[b * kQ8Block + j] = d * static_cast<int8_t>(blk[j * kPanel + r]);
+      for (int j = 0; j < kQ8Block; j++) out[b * kQ8Block + j] = d * q8Load(blk[q8Offset(j, r)]);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cpu-features.h"
 #include "kernels/linear-impl.h"
@@ -17,6 +18,7 @@ struct Linear::Impl {
   PackedWeights w;
   Isa isa = Isa::Portable;
   PanelKernel panel = nullptr;  // the hand-written kernel for this ISA (any M)
+  bool quantizeX = false;       // the panel kernel reads x quantized to int8 (AVX-512 VNNI q8_0)
   bool onednn = false;          // large M through oneDNN (F32, BF16 storage)
   bool amx = false;             // large M through our AMX kernels (BF16, Q8_0 storage)
   int64_t gemmMinRows = 0;      // M from which the large-M path runs (0: never)
@@ -27,8 +29,8 @@ namespace {
 
 /// M from which the large-M (compute-bound) path beats streaming the panels, measured on
 /// 2048x2048 with 2 threads (SPR): f32 GEMV vs oneDNN cross near 8-12 rows; bf16 GEMV vs AMX
-/// near 6-8; q8_0 GEMV vs AMX (which widens every panel to bf16 first) near 12.
-int64_t gemmMinRows(DType store) { return store == DType::F32 ? 12 : store == DType::BF16 ? 8 : 12; }
+/// near 6-8; q8_0 VNNI GEMV vs AMX (which widens every panel to bf16 first) near 24-32.
+int64_t gemmMinRows(DType store) { return store == DType::F32 ? 12 : store == DType::BF16 ? 8 : 32; }
 
 Isa isaFromName(const std::string& s) { return s == "avx512" ? Isa::Avx512 : s == "avx2" ? Isa::Avx2 : Isa::Portable; }
 
@@ -36,8 +38,8 @@ const char* dtypeName(DType d) { return d == DType::F32 ? "f32" : d == DType::BF
 
 /// Runs kernel over (row chunk, panel) tasks, handed out dynamically so a thread that the OS
 /// delays (a shared 2-core machine) does not hold the others up. Rows split only when n is small.
-void runPanels(const PackedWeights& w, PanelKernel kernel, const float* x, int64_t m, float* y,
-               const float* bias) {
+void runPanels(const PackedWeights& w, PanelKernel kernel, const float* x, int64_t m, float* y, const float* bias,
+               const QuantizedRows* xq) {
   ThreadPool& pool = ThreadPool::global();
   int64_t rowSplit = 1;
   if (w.np < pool.size() * 4 && m >= 16) rowSplit = std::min<int64_t>((pool.size() * 4 + w.np - 1) / w.np, m / 8);
@@ -49,7 +51,8 @@ void runPanels(const PackedWeights& w, PanelKernel kernel, const float* x, int64
     for (int64_t t0; (t0 = next.fetch_add(grab)) < tasks;) {
       for (int64_t t = t0; t < std::min(t0 + grab, tasks); t++) {
         const int64_t p = t % w.np, r0 = (t / w.np) * rowsPer, rows = std::min(rowsPer, m - r0);
-        if (rows > 0) kernel(w, x + r0 * w.k, w.k, rows, p, p + 1, y + r0 * w.n, w.n, bias);
+        const QuantizedRows xr = xq ? xq->rows(r0, w.k) : QuantizedRows{};
+        if (rows > 0) kernel(w, x + r0 * w.k, w.k, rows, p, p + 1, y + r0 * w.n, w.n, bias, xq ? &xr : nullptr);
       }
     }
   });
@@ -66,7 +69,8 @@ Linear::Linear(int64_t n, int64_t k, DType srcDtype, const void* src, DType stor
   switch (im.isa) {
     case Isa::Avx512:
       im.panel = avx512Kernel(store);
-      im.panelName = "avx512-gemv-" + dt;
+      im.quantizeX = store == DType::Q8_0;
+      im.panelName = im.quantizeX ? "avx512-vnni-q8_0" : "avx512-gemv-" + dt;
       break;
     case Isa::Avx2:
       im.panel = avx2Kernel(store);
@@ -104,7 +108,22 @@ void Linear::forward(const float* x, int64_t m, float* y, const float* bias) con
     else onednnForward(im.w, x, m, y, bias);
     return;
   }
-  runPanels(im.w, im.panel, x, m, y, bias);
+  if (!im.quantizeX) {
+    runPanels(im.w, im.panel, x, m, y, bias, nullptr);
+    return;
+  }
+  thread_local std::vector<int8_t> q;
+  thread_local std::vector<float> scale;
+  thread_local std::vector<int32_t> sum128;
+  const int64_t blocks = m * (k_ / kQ8Block);
+  if (q.size() < static_cast<size_t>(m * k_)) q.resize(m * k_);
+  if (scale.size() < static_cast<size_t>(blocks)) {
+    scale.resize(blocks);
+    sum128.resize(blocks);
+  }
+  quantizeRowsQ8Avx512(x, m, k_, q.data(), scale.data(), sum128.data());
+  const QuantizedRows xq{q.data(), scale.data(), sum128.data()};
+  runPanels(im.w, im.panel, x, m, y, bias, &xq);
 }
 
 void Linear::row(int64_t i, float* out) const {

@@ -60,19 +60,38 @@ void halfBf16(const PackedWeights& w, int64_t p, int h, const float* x, int64_t 
   }
 }
 
+/// Block b, columns [h * 32, h * 32 + 32) of a q8_0 panel widened to f32: t[kk][32], scaled.
+inline void widenQ8(const uint8_t* blk, int h, float* t) {
+  // Per 128-bit lane, 4 columns x 4 k (column-major bytes) -> 4 k x 4 columns; then dwords
+  // reordered so qword kk holds k = kk of all 8 columns.
+  const __m256i toKMajor = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1,
+                                            5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m256i pairLanes = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (int c = 0; c < 4; c++) {  // 8 columns at a time
+    const int col = h * 32 + c * 8;
+    const __m256 scale =
+        _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(blk + kQ8ScaleOffset + col * 2)));
+    for (int g = 0; g < 8; g++) {
+      __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(blk + g * 4 * kPanel + col * 4));
+      v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));  // stored q + 128 -> q
+      v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, toKMajor), pairLanes);
+      const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+      const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+      for (int kk = 0; kk < 4; kk++)
+        _mm256_store_ps(t + (g * 4 + kk) * 32 + c * 8,
+                        _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[kk])), scale));
+    }
+  }
+}
+
 template <int MR>
 void halfQ8(const PackedWeights& w, int64_t p, int h, const float* x, int64_t ldx, __m256 (&acc)[MR][4]) {
+  alignas(32) float t[kQ8Block * 32];
   for (int64_t b = 0; b < w.k / kQ8Block; b++) {
-    const uint8_t* blk = w.q8Block(p, b);
-    __m256 scale[4];
-    for (int j = 0; j < 4; j++)
-      scale[j] = _mm256_cvtph_ps(
-          _mm_load_si128(reinterpret_cast<const __m128i*>(blk + kQ8Block * kPanel + h * 64 + 16 * j)));
+    widenQ8(w.q8Block(p, b), h, t);
     for (int kk = 0; kk < kQ8Block; kk++) {
-      const uint8_t* q = blk + kk * kPanel + h * 32;
       for (int j = 0; j < 4; j++) {
-        const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * j));
-        const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8)), scale[j]);
+        const __m256 v = _mm256_load_ps(t + kk * 32 + 8 * j);
         for (int r = 0; r < MR; r++)
           acc[r][j] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(x + r * ldx + b * kQ8Block + kk), acc[r][j]);
       }
@@ -114,7 +133,7 @@ struct Q8 {
 /// Rows of x in balanced groups of at most 3, each group over every panel of the range.
 template <template <int> class Half>
 void panelKernel(const PackedWeights& w, const float* x, int64_t ldx, int64_t m, int64_t p0, int64_t p1, float* y,
-                 int64_t ldy, const float* bias) {
+                 int64_t ldy, const float* bias, const QuantizedRows*) {
   const int64_t groups = (m + kMaxRows - 1) / kMaxRows;
   for (int64_t p = p0; p < p1; p++) {
     for (int64_t g = 0, r0 = 0; g < groups; g++) {

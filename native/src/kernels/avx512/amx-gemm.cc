@@ -90,27 +90,28 @@ void amxPanel(const uint16_t* xb, int64_t lda, int64_t m, const uint16_t* b, int
 }
 
 void dequantQ8PanelBf16(const PackedWeights& w, int64_t p, uint16_t* out) {
-  // Lane 2i takes even-k value i (low half), lane 2i + 1 odd-k value i (high half).
-  alignas(64) static const uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-  const __m512i idx = _mm512_load_si512(kInterleave);
+  // 16 dwords of (k0 k1 | k2 k3) bf16 pairs for 8 columns -> the 8 (k0 k1) pairs, then the 8 (k2 k3).
+  const __m512i split = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  const __m512i bias = _mm512_set1_epi32(128);
   for (int64_t b = 0; b < w.kp / kQ8Block; b++) {
     const uint8_t* blk = w.q8Block(p, b);
-    __m512 scale[4];
-    for (int g = 0; g < 4; g++)
-      scale[g] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(blk + kQ8Block * kPanel) + g));
-    for (int kk = 0; kk < kQ8Block; kk += 2) {
-      const uint8_t* q0 = blk + kk * kPanel;
-      uint16_t* o = out + (b * kQ8Block + kk) * kPanel;
-      for (int g = 0; g < 4; g++) {
-        const __m512 even = _mm512_mul_ps(
-            _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q0 + 16 * g)))),
-            scale[g]);
-        const __m512 odd = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128(
-                                             reinterpret_cast<const __m128i*>(q0 + kPanel + 16 * g)))),
-                                         scale[g]);
-        const __m512bh both = _mm512_cvtne2ps_pbh(odd, even);
-        _mm512_storeu_si512(o + 32 * g, _mm512_permutexvar_epi16(idx, reinterpret_cast<const __m512i&>(both)));
+    for (int c = 0; c < kPanel; c += 8) {
+      // Scale of each column repeated for its 4 k: lanes 4i..4i+3 take column c + i.
+      const __m256 s8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ8ScaleOffset + c * 2)));
+      const __m512 s8x2 = _mm512_castsi512_ps(_mm512_broadcast_i64x4(_mm256_castps_si256(s8)));
+      const __m512 sLo = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), s8x2);
+      const __m512 sHi = _mm512_permutexvar_ps(_mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7), s8x2);
+      for (int g = 0; g < kQ8Block / 4; g++) {
+        const uint8_t* q = blk + g * 4 * kPanel + c * 4;  // columns c..c+7, 4 k each
+        const __m512i lo = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))), bias);
+        const __m512i hi =
+            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16))), bias);
+        const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_mul_ps(_mm512_cvtepi32_ps(hi), sHi),
+                                               _mm512_mul_ps(_mm512_cvtepi32_ps(lo), sLo));
+        const __m512i pairs = _mm512_permutexvar_epi32(split, reinterpret_cast<const __m512i&>(v));
+        uint16_t* o = out + (b * kQ8Block + g * 4) * kPanel + c * 2;  // pair row (b * 32 + 4g) / 2
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm512_castsi512_si256(pairs));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * kPanel), _mm512_extracti64x4_epi64(pairs, 1));
       }
     }
   }

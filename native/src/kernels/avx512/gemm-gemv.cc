@@ -42,7 +42,7 @@ void storeRows(__m512 (&acc)[MR][4], int64_t c0, int64_t n, float* y, int64_t ld
 
 template <int MR>
 void rowsF32(const PackedWeights& w, int64_t p, const float* x, int64_t ldx, float* y, int64_t ldy,
-             const float* bias) {
+             const float* bias, const QuantizedRows&) {
   __m512 acc[MR][4];
   zero(acc);
   const float* panel = w.f32Panel(p);
@@ -59,7 +59,7 @@ void rowsF32(const PackedWeights& w, int64_t p, const float* x, int64_t ldx, flo
 
 template <int MR>
 void rowsBf16(const PackedWeights& w, int64_t p, const float* x, int64_t ldx, float* y, int64_t ldy,
-              const float* bias) {
+              const float* bias, const QuantizedRows&) {
   __m512 acc[MR][4];
   zero(acc);
   const uint16_t* panel = w.bf16Panel(p);
@@ -89,31 +89,47 @@ void rowsBf16(const PackedWeights& w, int64_t p, const float* x, int64_t ldx, fl
   storeRows(acc, p * kPanel, w.n, y, ldy, bias);
 }
 
+/// q8_0 with x quantized per 32-block (as llama.cpp does): per 4 k, one VNNI dpbusd multiplies a
+/// column's stored q + 128 (unsigned) by the row's 4 int8 of x (broadcast from memory) and adds
+/// into int32; per block, subtracting 128 * sum(qx) leaves the exact integer dot product, which
+/// the weight scale times the x scale turns into f32.
 template <int MR>
-void rowsQ8(const PackedWeights& w, int64_t p, const float* x, int64_t ldx, float* y, int64_t ldy,
-            const float* bias) {
+void rowsQ8(const PackedWeights& w, int64_t p, const float*, int64_t, float* y, int64_t ldy, const float* bias,
+            const QuantizedRows& xq) {
   __m512 acc[MR][4];
   zero(acc);
-  for (int64_t b = 0; b < w.k / kQ8Block; b++) {
+  const int64_t blocks = w.k / kQ8Block;
+  for (int64_t b = 0; b < blocks; b++) {
     const uint8_t* blk = w.q8Block(p, b);
-    __m512 scale[4];
-    for (int j = 0; j < 4; j++)
-      scale[j] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(blk + kQ8Block * kPanel) + j));
-    const float* xb = x + b * kQ8Block;
-    for (int kk = 0; kk < kQ8Block; kk++) {
-      const uint8_t* q = blk + kk * kPanel;
-      if ((kk & 3) == 0) prefetchRow(q);
+    __m512i dot[MR][4];
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < 4; j++) dot[r][j] = _mm512_setzero_si512();
+    for (int g = 0; g < kQ8Block / 4; g++) {
+      const uint8_t* q = blk + g * 4 * kPanel;
+      prefetchRow(q);
       for (int j = 0; j < 4; j++) {
-        const __m128i q16 = _mm_load_si128(reinterpret_cast<const __m128i*>(q + 16 * j));
-        const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q16)), scale[j]);
-        for (int r = 0; r < MR; r++) acc[r][j] = _mm512_fmadd_ps(v, _mm512_set1_ps(xb[r * ldx + kk]), acc[r][j]);
+        const __m512i v = _mm512_load_si512(q + 64 * j);
+        for (int r = 0; r < MR; r++) {
+          int32_t x4;
+          __builtin_memcpy(&x4, xq.q + r * w.k + b * kQ8Block + 4 * g, 4);
+          dot[r][j] = _mm512_dpbusd_epi32(dot[r][j], v, _mm512_set1_epi32(x4));
+        }
+      }
+    }
+    for (int j = 0; j < 4; j++) {
+      const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(blk + kQ8ScaleOffset) + j));
+      for (int r = 0; r < MR; r++) {
+        const __m512i exact = _mm512_sub_epi32(dot[r][j], _mm512_set1_epi32(xq.sum128[r * blocks + b]));
+        const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(xq.scale[r * blocks + b]));
+        acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), s, acc[r][j]);
       }
     }
   }
   storeRows(acc, p * kPanel, w.n, y, ldy, bias);
 }
 
-using RowsFn = void (*)(const PackedWeights&, int64_t, const float*, int64_t, float*, int64_t, const float*);
+using RowsFn = void (*)(const PackedWeights&, int64_t, const float*, int64_t, float*, int64_t, const float*,
+                        const QuantizedRows&);
 
 #define PDS_ROWS_TABLE(fn)                                                                          \
   RowsFn fn##Table(int mr) {                                                                        \
@@ -128,12 +144,13 @@ PDS_ROWS_TABLE(rowsQ8)
 /// Rows of x in groups of at most 6, balanced (8 rows -> 4 + 4), each group over every panel.
 template <RowsFn (*Pick)(int)>
 void panelKernel(const PackedWeights& w, const float* x, int64_t ldx, int64_t m, int64_t p0, int64_t p1, float* y,
-                 int64_t ldy, const float* bias) {
+                 int64_t ldy, const float* bias, const QuantizedRows* xq) {
   const int64_t groups = (m + kMaxRows - 1) / kMaxRows;
   for (int64_t p = p0; p < p1; p++) {
     for (int64_t g = 0, r0 = 0; g < groups; g++) {
       const int64_t rows = (m - r0) / (groups - g);
-      Pick(static_cast<int>(rows))(w, p, x + r0 * ldx, ldx, y + r0 * ldy, ldy, bias);
+      const QuantizedRows xr = xq ? xq->rows(r0, w.k) : QuantizedRows{};
+      Pick(static_cast<int>(rows))(w, p, x + r0 * ldx, ldx, y + r0 * ldy, ldy, bias, xr);
       r0 += rows;
     }
   }
@@ -149,6 +166,21 @@ PanelKernel avx512Kernel(DType store) {
       return panelKernel<rowsBf16Table>;
     default:
       return panelKernel<rowsQ8Table>;
+  }
+}
+
+void quantizeRowsQ8Avx512(const float* x, int64_t m, int64_t k, int8_t* q, float* scale, int32_t* sum128) {
+  const __m512 absMask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  for (int64_t i = 0; i < m * k / kQ8Block; i++) {
+    const __m512 a = _mm512_loadu_ps(x + i * kQ8Block), b = _mm512_loadu_ps(x + i * kQ8Block + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(a, absMask), _mm512_and_ps(b, absMask)));
+    const float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f;
+    const __m512i qa = _mm512_cvtps_epi32(_mm512_mul_ps(a, _mm512_set1_ps(id)));
+    const __m512i qb = _mm512_cvtps_epi32(_mm512_mul_ps(b, _mm512_set1_ps(id)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i * kQ8Block), _mm512_cvtepi32_epi8(qa));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i * kQ8Block + 16), _mm512_cvtepi32_epi8(qb));
+    scale[i] = d;
+    sum128[i] = 128 * _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
   }
 }
 

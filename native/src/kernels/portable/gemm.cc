@@ -25,16 +25,16 @@ void decodeBf16(const PackedWeights& w, int64_t p, int64_t k0, int64_t kn, float
 
 void decodeQ8(const PackedWeights& w, int64_t p, int64_t k0, int64_t kn, float* tmp) {
   const uint8_t* blk = w.q8Block(p, k0 / kQ8Block);  // k0 is a block start and kn == 32
-  const uint16_t* sc = reinterpret_cast<const uint16_t*>(blk + kQ8Block * kPanel);
+  const uint16_t* sc = reinterpret_cast<const uint16_t*>(blk + kQ8ScaleOffset);
   float d[kPanel];
   for (int j = 0; j < kPanel; j++) d[j] = f16ToF32(sc[j]);
   for (int64_t kk = 0; kk < kn; kk++)
-    for (int j = 0; j < kPanel; j++) tmp[kk * kPanel + j] = d[j] * static_cast<int8_t>(blk[kk * kPanel + j]);
+    for (int j = 0; j < kPanel; j++) tmp[kk * kPanel + j] = d[j] * q8Load(blk[q8Offset(kk, j)]);
 }
 
 template <void (*Decode)(const PackedWeights&, int64_t, int64_t, int64_t, float*)>
 void panelKernel(const PackedWeights& w, const float* x, int64_t ldx, int64_t m, int64_t p0, int64_t p1, float* y,
-                 int64_t ldy, const float* bias) {
+                 int64_t ldy, const float* bias, const QuantizedRows*) {
   alignas(64) float tmp[kStep * kPanel];
   alignas(64) float acc[kRows * kPanel];
   for (int64_t p = p0; p < p1; p++) {
