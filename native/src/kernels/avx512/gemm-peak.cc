@@ -21,15 +21,21 @@ double fmaChainsAvx512(int64_t iters) {
 }
 
 float readSumAvx512(const void* data, size_t bytes) {
+  // Four streams side by side (quarters of the range): one stream per core leaves bandwidth
+  // unused (measured 1 / 2 / 4 streams per thread: ~26 / ~30 / ~31.5 GB/s with 2 threads).
   const char* p = static_cast<const char*>(data);
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i + 256 <= bytes; i += 256) {
-    a0 = _mm512_add_ps(a0, _mm512_load_ps(reinterpret_cast<const float*>(p + i)));
-    a1 = _mm512_add_ps(a1, _mm512_load_ps(reinterpret_cast<const float*>(p + i + 64)));
-    a2 = _mm512_add_ps(a2, _mm512_load_ps(reinterpret_cast<const float*>(p + i + 128)));
-    a3 = _mm512_add_ps(a3, _mm512_load_ps(reinterpret_cast<const float*>(p + i + 192)));
+  const size_t part = bytes / 4 / 128 * 128;
+  __m512 a[4][2];
+  for (int s = 0; s < 4; s++) a[s][0] = a[s][1] = _mm512_setzero_ps();
+  for (size_t i = 0; i < part; i += 128) {
+    for (int s = 0; s < 4; s++) {
+      a[s][0] = _mm512_add_ps(a[s][0], _mm512_load_ps(reinterpret_cast<const float*>(p + s * part + i)));
+      a[s][1] = _mm512_add_ps(a[s][1], _mm512_load_ps(reinterpret_cast<const float*>(p + s * part + i + 64)));
+    }
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  __m512 t = _mm512_setzero_ps();
+  for (int s = 0; s < 4; s++) t = _mm512_add_ps(t, _mm512_add_ps(a[s][0], a[s][1]));
+  return _mm512_reduce_add_ps(t);
 }
 
 }  // namespace pds
