@@ -29,8 +29,8 @@ namespace {
 
 /// M from which the large-M (compute-bound) path beats streaming the panels, measured on
 /// 2048x2048 with 2 threads (SPR): f32 GEMV vs oneDNN cross near 8-12 rows; bf16 GEMV vs AMX
-/// near 6-8; q8_0 VNNI GEMV vs AMX (which widens every panel to bf16 first) near 24-32.
-int64_t gemmMinRows(DType store) { return store == DType::F32 ? 12 : store == DType::BF16 ? 8 : 32; }
+/// near 6-8; q8_0 VNNI GEMV vs AMX (which widens every panel to bf16 first) near 16.
+int64_t gemmMinRows(DType store) { return store == DType::F32 ? 12 : store == DType::BF16 ? 8 : 16; }
 
 Isa isaFromName(const std::string& s) { return s == "avx512" ? Isa::Avx512 : s == "avx2" ? Isa::Avx2 : Isa::Portable; }
 
