@@ -1,4 +1,11 @@
 // pds::Linear: packs W at construction and picks a kernel per call from the ISA and M.
+//
+// Kernel per (storage, M) on an AVX-512 + AMX machine (PDSERVE_ISA=avx2 / portable force the
+// lower rows, where the panel kernel serves every M):
+//   f32 : M < 12 avx512-gemv-f32 (panels streamed, f32 FMA)   M >= 12 onednn-f32 (brgemm)
+//   bf16: M < 8  avx512-gemv-bf16 (shift-widened, f32 x)      M >= 8  amx-bf16 (x in bf16)
+//   q8_0: M < 16 avx512-vnni-q8_0 (x int8 per 32-block)       M >= 16 amx-q8_0 (panels widened
+//         to bf16 per call in a per-thread L2 buffer, x in bf16)
 #include "kernels/linear.h"
 
 #include <algorithm>
@@ -58,44 +65,70 @@ void runPanels(const PackedWeights& w, PanelKernel kernel, const float* x, int64
   });
 }
 
-}  // namespace
-
-Linear::Linear(int64_t n, int64_t k, DType srcDtype, const void* src, DType store)
-    : n_(n), k_(k), store_(store), impl_(new Impl) {
-  impl_->w = packWeights(n, k, srcDtype, src, store);
-  Impl& im = *impl_;
-  im.isa = isaFromName(kernelIsa());
+/// The small-M kernel: the ISA's panel kernel (q8_0 on AVX-512 needs VNNI, else AVX2's).
+void choosePanelKernel(Linear::Impl& im, DType store) {
   const std::string dt = dtypeName(store);
-  switch (im.isa) {
-    case Isa::Avx512:
-      im.panel = avx512Kernel(store);
-      im.quantizeX = store == DType::Q8_0;
-      im.panelName = im.quantizeX ? "avx512-vnni-q8_0" : "avx512-gemv-" + dt;
-      break;
-    case Isa::Avx2:
-      im.panel = avx2Kernel(store);
-      im.panelName = "avx2-" + dt;
-      break;
-    default:
-      im.panel = portableKernel(store);
-      im.panelName = "portable-" + dt;
+  Isa isa = im.isa;
+  if (isa == Isa::Avx512 && store == DType::Q8_0 && !cpuFeatures().avx512vnni) isa = Isa::Avx2;
+  if (isa == Isa::Avx512) {
+    im.panel = avx512Kernel(store);
+    im.quantizeX = store == DType::Q8_0;
+    im.panelName = im.quantizeX ? "avx512-vnni-q8_0" : "avx512-gemv-" + dt;
+  } else if (isa == Isa::Avx2) {
+    im.panel = avx2Kernel(store);
+    im.panelName = "avx2-" + dt;
+  } else {
+    im.panel = portableKernel(store);
+    im.panelName = "portable-" + dt;
   }
-  const bool amxUsable = cpuFeatures().amxUsable && cpuFeatures().amxBf16;
-  const char* forceGemm = std::getenv("PDSERVE_LINEAR_GEMM");  // "onednn" / "amx": comparisons
-  const std::string force = forceGemm ? forceGemm : "";
+}
+
+/// The large-M kernel, AVX-512 only: our AMX kernels for BF16 and Q8_0 (as fast as oneDNN's
+/// bf16 brgemm here, and they share the pool's threads with dynamic scheduling instead of a
+/// second, OpenMP, team); oneDNN for F32. PDSERVE_LINEAR_GEMM=onednn and PDSERVE_LINEAR_GEMM_MIN
+/// override the choice and the threshold (tests and comparisons).
+void chooseGemmKernel(Linear::Impl& im, DType store) {
   if (im.isa != Isa::Avx512) return;
-  // AMX for BF16 and Q8_0 (ours: as fast as oneDNN's bf16 brgemm here, and it shares the pool's
-  // threads with dynamic scheduling instead of a second, OpenMP, team); oneDNN for F32.
-  if (amxUsable && store != DType::F32 && force != "onednn") {
+  const char* forced = std::getenv("PDSERVE_LINEAR_GEMM");
+  const bool forceOnednn = forced && std::string(forced) == "onednn";
+  const std::string dt = dtypeName(store);
+  if (cpuFeatures().amxUsable && cpuFeatures().amxBf16 && store != DType::F32 && !forceOnednn) {
     im.amx = true;
     im.gemmName = "amx-" + dt;
   } else if (onednnAccepts(im.w)) {
     im.onednn = true;
     im.gemmName = "onednn-" + dt;
+  } else {
+    return;
   }
-  if (!im.amx && !im.onednn) return;
   im.gemmMinRows = gemmMinRows(store);
   if (const char* min = std::getenv("PDSERVE_LINEAR_GEMM_MIN")) im.gemmMinRows = std::max(1, std::atoi(min));
+}
+
+/// q8_0 on VNNI: x quantized once per call (per calling thread's buffers), then the panels.
+void forwardQuantized(const Linear::Impl& im, const float* x, int64_t m, float* y, const float* bias) {
+  thread_local std::vector<int8_t> q;
+  thread_local std::vector<float> scale;
+  thread_local std::vector<int32_t> sum128;
+  const int64_t k = im.w.k, blocks = m * (k / kQ8Block);
+  if (q.size() < static_cast<size_t>(m * k)) q.resize(m * k);
+  if (scale.size() < static_cast<size_t>(blocks)) {
+    scale.resize(blocks);
+    sum128.resize(blocks);
+  }
+  quantizeRowsQ8Avx512(x, m, k, q.data(), scale.data(), sum128.data());
+  const QuantizedRows xq{q.data(), scale.data(), sum128.data()};
+  runPanels(im.w, im.panel, x, m, y, bias, &xq);
+}
+
+}  // namespace
+
+Linear::Linear(int64_t n, int64_t k, DType srcDtype, const void* src, DType store)
+    : n_(n), k_(k), store_(store), impl_(new Impl) {
+  impl_->w = packWeights(n, k, srcDtype, src, store);
+  impl_->isa = isaFromName(kernelIsa());
+  choosePanelKernel(*impl_, store);
+  chooseGemmKernel(*impl_, store);
 }
 
 Linear::~Linear() = default;
@@ -108,22 +141,8 @@ void Linear::forward(const float* x, int64_t m, float* y, const float* bias) con
     else onednnForward(im.w, x, m, y, bias);
     return;
   }
-  if (!im.quantizeX) {
-    runPanels(im.w, im.panel, x, m, y, bias, nullptr);
-    return;
-  }
-  thread_local std::vector<int8_t> q;
-  thread_local std::vector<float> scale;
-  thread_local std::vector<int32_t> sum128;
-  const int64_t blocks = m * (k_ / kQ8Block);
-  if (q.size() < static_cast<size_t>(m * k_)) q.resize(m * k_);
-  if (scale.size() < static_cast<size_t>(blocks)) {
-    scale.resize(blocks);
-    sum128.resize(blocks);
-  }
-  quantizeRowsQ8Avx512(x, m, k_, q.data(), scale.data(), sum128.data());
-  const QuantizedRows xq{q.data(), scale.data(), sum128.data()};
-  runPanels(im.w, im.panel, x, m, y, bias, &xq);
+  if (im.quantizeX) forwardQuantized(im, x, m, y, bias);
+  else runPanels(im.w, im.panel, x, m, y, bias, nullptr);
 }
 
 void Linear::row(int64_t i, float* out) const {
