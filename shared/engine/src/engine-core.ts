@@ -1,9 +1,4 @@
-import type {
-  EngineCoreOutput,
-  EngineCoreOutputs,
-  SampleResult,
-  SchedulerStats,
-} from './engine-core-output.js';
+import type { EngineCoreOutputs, SchedulerStats } from './engine-core-output.js';
 import { EngineError, EngineStateError, ExecutorError, InvalidRequestError } from './errors.js';
 import { KvCacheManager } from './kv-cache-manager.js';
 import type { KvCacheEvent } from './kv-events.js';
@@ -12,10 +7,13 @@ import { type BuiltModelInput, ModelInputBuilder } from './model-input-builder.j
 import { Request, type RequestDecodeState } from './request.js';
 import type { SchedulingPolicy } from './request-queue.js';
 import { type FinishedStatus, RequestStatus } from './request-status.js';
-import { Sampler } from './sampler.js';
+import { type SampledToken, Sampler } from './sampler.js';
+import type { SamplingKernel } from './sampling-kernel.js';
 import type { SamplingParams } from './sampling-params.js';
 import { Scheduler } from './scheduler.js';
 import type { SchedulerOutput } from './scheduler-output.js';
+import type { KvSlotUsage, StepMetrics } from './step-metrics.js';
+import { applySamples, type PlannedSamples, planSamples } from './step-samples.js';
 
 /** Engine limits and cache settings. Pool size and block size come from the executor. */
 export interface EngineCoreConfig {
@@ -37,6 +35,8 @@ export interface EngineCoreConfig {
   hashSeed: string;
   /** The model's end-of-sequence ids. */
   eosTokenIds: readonly number[];
+  /** A batched sampler (the native one); default: the TypeScript Sampler, row by row. */
+  samplingKernel?: SamplingKernel | null;
 }
 
 /** A request as submitted to EngineCore. */
@@ -68,6 +68,8 @@ export class EngineCore {
   private readonly builder: ModelInputBuilder;
   private readonly sampler: Sampler;
   private inFlight = false;
+  /** Called at the end of every step that ran the model (benchmarks set it). */
+  onStepMetrics: ((metrics: StepMetrics) => void) | null = null;
 
   constructor(
     readonly executor: ModelExecutor,
@@ -91,7 +93,7 @@ export class EngineCore {
       this.kvCacheManager,
     );
     this.builder = new ModelInputBuilder(executor.blockSize);
-    this.sampler = new Sampler(executor.vocabSize);
+    this.sampler = new Sampler(executor.vocabSize, config.samplingKernel ?? null);
   }
 
   /**
@@ -156,6 +158,11 @@ export class EngineCore {
     return this.scheduler.makeStats();
   }
 
+  /** KV slots of the blocks held now and how many of them hold computed tokens (KV waste = 1 - used / reserved). */
+  kvSlotUsage(): KvSlotUsage {
+    return this.kvCacheManager.slotUsage(this.scheduler.requests.values());
+  }
+
   /** KV events since the last call (when enabled). */
   takeKvEvents(): KvCacheEvent[] {
     return this.kvCacheManager.takeEvents();
@@ -164,68 +171,73 @@ export class EngineCore {
   /** Runs one step. Resolves with no outputs when nothing could be scheduled. */
   async step(): Promise<EngineCoreOutputs> {
     if (this.inFlight) throw new EngineStateError('step() called while another step is in flight');
+    const t0 = performance.now();
     const output = this.scheduler.schedule();
     if (output.totalNumScheduledTokens === 0) return { outputs: [], schedulerStats: this.stats };
     const built = this.builder.build(output);
+    const t1 = performance.now();
     this.inFlight = true;
     let logits: Float32Array;
+    let t2: number;
+    let planned: PlannedSamples;
+    let sampled: SampledToken[];
     try {
-      logits = await this.executor.execute(built.input);
-      const expected = built.input.logitsRows.length * this.executor.vocabSize;
-      if (logits.length !== expected)
-        throw new EngineError(`executor returned ${logits.length} logits, expected ${expected}`);
-    } catch (cause) {
-      const ids = this.failStep(output);
-      throw new ExecutorError('the model executor failed a step; its requests were aborted', ids, { cause });
+      logits = await this.execute(output, built);
+      t2 = performance.now();
+      planned = planSamples(output, built, logits, this.sampler, (r) => this.fork(r));
+      const pending = this.sampler.sampleRows(logits, planned.items);
+      sampled = pending instanceof Promise ? await this.settleSampling(output, pending) : pending;
     } finally {
       this.inFlight = false;
     }
-    return { outputs: this.update(output, built, logits), schedulerStats: this.stats };
-  }
-
-  /** Samples every row that samples, forks n > 1 siblings, and applies the results to the requests. */
-  private update(output: SchedulerOutput, built: BuiltModelInput, logits: Float32Array): EngineCoreOutput[] {
-    const results = new Map<string, SampleResult>();
-    const forked: [Request, SampleResult][] = [];
-    output.scheduledRequests.forEach((s, i) => {
-      const request = s.request;
-      if (request.isFinished) return;
-      const rows = built.rows[i];
-      const result: SampleResult = { tokenId: null, logprobs: null, promptLogprobs: null };
-      if (rows.promptCount > 0) {
-        const chunk = this.sampler.promptLogprobs(
-          logits,
-          rows.promptFirstRow,
-          rows.promptFirstPosition,
-          rows.promptCount,
-          request,
-        );
-        request.promptLogprobsUpTo = rows.promptFirstPosition - 1 + rows.promptCount;
-        result.promptLogprobs = chunk;
-      }
-      if (rows.sampleRow >= 0) {
-        Object.assign(result, this.sampler.sample(logits, rows.sampleRow, request));
-        if (request.pendingFork) forked.push(...this.fork(request, logits, rows.sampleRow));
-      }
-      results.set(request.requestId, result);
+    const t3 = performance.now();
+    const outputs = applySamples(this.scheduler, output, planned, sampled);
+    const t4 = performance.now();
+    this.onStepMetrics?.({
+      numScheduledSeqs: output.scheduledRequests.length,
+      numScheduledTokens: output.totalNumScheduledTokens,
+      numSampled: planned.items.length,
+      scheduleMs: t1 - t0,
+      executeMs: t2 - t1,
+      sampleMs: t3 - t2,
+      updateMs: t4 - t3,
     });
-    const outs = this.scheduler.updateFromOutput(output, results);
-    for (const [child, result] of forked) {
-      const out = this.scheduler.applySample(child, result);
-      if (out !== null) outs.push(out);
-    }
-    return outs;
+    return { outputs, schedulerStats: this.stats };
   }
 
-  /** Creates the n - 1 siblings of a request that just finished its prompt; each samples the same row. */
-  private fork(parent: Request, logits: Float32Array, row: number): [Request, SampleResult][] {
-    parent.pendingFork = false;
-    const out: [Request, SampleResult][] = [];
-    for (let i = 1; i < parent.samplingParams.n; i++) {
-      const child = this.scheduler.forkRequest(parent, i);
-      out.push([child, { ...this.sampler.sample(logits, row, child), promptLogprobs: null }]);
+  /** Runs the executor; on failure aborts the step's requests and throws ExecutorError. */
+  private async execute(output: SchedulerOutput, built: BuiltModelInput): Promise<Float32Array> {
+    try {
+      const logits = await this.executor.execute(built.input);
+      const expected = built.input.logitsRows.length * this.executor.vocabSize;
+      if (logits.length !== expected)
+        throw new EngineError(`executor returned ${logits.length} logits, expected ${expected}`);
+      return logits;
+    } catch (cause) {
+      const ids = this.failStep(output);
+      throw new ExecutorError('the model executor failed a step; its requests were aborted', ids, { cause });
     }
-    return out;
+  }
+
+  /** Awaits the sampling kernel; on failure aborts the step's requests as an executor failure would. */
+  private async settleSampling(
+    output: SchedulerOutput,
+    pending: Promise<SampledToken[]>,
+  ): Promise<SampledToken[]> {
+    try {
+      return await pending;
+    } catch (cause) {
+      const ids = this.failStep(output);
+      throw new ExecutorError('the sampler failed a step; its requests were aborted', ids, { cause });
+    }
+  }
+
+  /** Creates the n - 1 siblings of a request that just finished its prompt; each samples the parent's row. */
+  private fork(parent: Request): Request[] {
+    parent.pendingFork = false;
+    const children: Request[] = [];
+    for (let i = 1; i < parent.samplingParams.n; i++) children.push(this.scheduler.forkRequest(parent, i));
+    return children;
   }
 
   /**

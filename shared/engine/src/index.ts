@@ -43,6 +43,7 @@ export {
 export type { AllBlocksCleared, BlockRemoved, BlockStored, KvCacheEvent } from './kv-events.js';
 export { LLM, type LlmOptions, type LlmTokenizer, type PromptInput } from './llm.js';
 export { applyLogitsProcessors } from './logits-processors.js';
+export { createModelEngine, type ModelEngine, type ModelEngineOptions } from './model-engine.js';
 export type { ModelExecutor, ModelInput } from './model-executor.js';
 export { type BuiltModelInput, type LogitsRowMap, ModelInputBuilder } from './model-input-builder.js';
 export { OutputProcessor, type ProcessedOutputs } from './output-processor.js';
@@ -63,11 +64,12 @@ export {
   isFinishedStatus,
   RequestStatus,
 } from './request-status.js';
-export { type SampledToken, Sampler } from './sampler.js';
+export { type SampledToken, type SampleItem, Sampler } from './sampler.js';
+export type { SamplingKernel, SamplingKernelInput, SamplingKernelOutput } from './sampling-kernel.js';
 export { type RequestOutputKind, SamplingParams, type SamplingParamsInit } from './sampling-params.js';
 export { Scheduler, type SchedulerConfig } from './scheduler.js';
 export type { ScheduledRequest, SchedulerOutput } from './scheduler-output.js';
+export type { KvSlotUsage, StepMetrics } from './step-metrics.js';
 export { computeTokenLogprobs } from './token-logprobs.js';
 export { argmax, selectTopK, sortByValue } from './top-k-selection.js';
 export { Xoshiro128, type Xoshiro128State } from './xoshiro128.js';
-export { createModelEngine, type ModelEngine, type ModelEngineOptions } from './model-engine.js';

@@ -179,6 +179,28 @@ export class KvCacheManager {
     return (this.reqToBlocks.get(requestId) ?? []).map((b) => b.blockId);
   }
 
+  /**
+   * The KV slots of the blocks these requests hold (each block once: shared prefix blocks count
+   * once) and how many hold computed tokens (block j of a request holds its tokens j * blockSize
+   * up to numComputedTokens). For KV-waste figures; O(blocks held).
+   */
+  slotUsage(requests: Iterable<Request>): { reservedSlots: number; usedSlots: number } {
+    const bs = this.blockSize;
+    const seen = new Set<number>();
+    let reservedSlots = 0;
+    let usedSlots = 0;
+    for (const request of requests) {
+      const blocks = this.reqToBlocks.get(request.requestId) ?? [];
+      for (let j = 0; j < blocks.length; j++) {
+        if (seen.has(blocks[j].blockId)) continue;
+        seen.add(blocks[j].blockId);
+        reservedSlots += bs;
+        usedSlots += Math.min(bs, Math.max(0, request.numComputedTokens - j * bs));
+      }
+    }
+    return { reservedSlots, usedSlots };
+  }
+
   /** Number of requests holding blocks (for leak checks). */
   get numRequestsHoldingBlocks(): number {
     return this.reqToBlocks.size;

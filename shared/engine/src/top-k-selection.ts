@@ -22,9 +22,9 @@ function medianOfThree(values: Float32Array, a: number, b: number, c: number): n
 const HEAP_SELECT_MAX_K = 256;
 
 /**
- * Reorders ids[0, n) so that ids[0, k) are the k best (in no particular order). Small k: one pass
- * against a k-element min-heap (most tokens cost one comparison); large k: quickselect. O(n)
- * expected either way, no sort of the vocabulary.
+ * Reorders ids[0, n), keeping them a permutation, so that ids[0, k) are the k best (in no
+ * particular order). Small k: one pass against a k-element min-heap (most tokens cost one
+ * comparison); large k: quickselect. O(n) expected either way, no sort of the vocabulary.
  */
 export function selectTopK(values: Float32Array, ids: Int32Array, n: number, k: number): void {
   if (k <= 0 || k >= n) return;
@@ -39,6 +39,8 @@ function heapSelect(values: Float32Array, ids: Int32Array, n: number, k: number)
   for (let i = k; i < n; i++) {
     const id = ids[i];
     if (better(values, id, heap[0])) {
+      // The evicted token takes the newcomer's place, so ids[0, n) stays a permutation.
+      ids[i] = heap[0];
       heap[0] = id;
       siftDownWorst(values, heap, 0, k);
     }
