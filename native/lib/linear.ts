@@ -113,7 +113,7 @@ export class Linear {
     return this.native.row(i);
   }
 
-  /** The kernel forward uses for m rows, e.g. 'avx512-gemv-bf16' or 'onednn-f32'. */
+  /** The kernel forward uses for m rows, e.g. 'avx512-vnni-q8_0' (decode) or 'amx-bf16' (prefill). */
   kernelName(m: number): string {
     checkDim('m', m);
     return this.native.kernelName(m);

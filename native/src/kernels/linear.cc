@@ -2,7 +2,8 @@
 //
 // Kernel per (storage, M) on an AVX-512 + AMX machine (PDSERVE_ISA=avx2 / portable force the
 // lower rows, where the panel kernel serves every M):
-//   f32 : M < 12 avx512-gemv-f32 (panels streamed, f32 FMA)   M >= 12 onednn-f32 (brgemm)
+//   f32 : any M  avx512-f32 (panels streamed once per 6 rows, f32 FMA; oneDNN's brgemm is at most
+//         ~8% faster on a quiet machine and stalls under CPU contention: PDSERVE_LINEAR_GEMM=onednn)
 //   bf16: M < 8  avx512-gemv-bf16 (shift-widened, f32 x)      M >= 8  amx-bf16 (x in bf16)
 //   q8_0: M < 16 avx512-vnni-q8_0 (x int8 per 32-block)       M >= 16 amx-q8_0 (panels widened
 //         to bf16 per call in a per-thread L2 buffer, x in bf16)
@@ -35,8 +36,8 @@ struct Linear::Impl {
 namespace {
 
 /// M from which the large-M (compute-bound) path beats streaming the panels, measured on
-/// 2048x2048 with 2 threads (SPR): f32 GEMV vs oneDNN cross near 8-12 rows; bf16 GEMV vs AMX
-/// near 6-8; q8_0 VNNI GEMV vs AMX (which widens every panel to bf16 first) near 16.
+/// 2048x2048 with 2 threads (SPR): f32 panels vs oneDNN (when forced) cross near 8-12 rows; bf16
+/// GEMV vs AMX near 6-8; q8_0 VNNI GEMV vs AMX (which widens every panel to bf16 first) near 16.
 int64_t gemmMinRows(DType store) { return store == DType::F32 ? 12 : store == DType::BF16 ? 8 : 16; }
 
 Isa isaFromName(const std::string& s) { return s == "avx512" ? Isa::Avx512 : s == "avx2" ? Isa::Avx2 : Isa::Portable; }
@@ -73,7 +74,7 @@ void choosePanelKernel(Linear::Impl& im, DType store) {
   if (isa == Isa::Avx512) {
     im.panel = avx512Kernel(store);
     im.quantizeX = store == DType::Q8_0;
-    im.panelName = im.quantizeX ? "avx512-vnni-q8_0" : "avx512-gemv-" + dt;
+    im.panelName = im.quantizeX ? "avx512-vnni-q8_0" : store == DType::F32 ? "avx512-f32" : "avx512-gemv-bf16";
   } else if (isa == Isa::Avx2) {
     im.panel = avx2Kernel(store);
     im.panelName = "avx2-" + dt;
@@ -85,8 +86,10 @@ void choosePanelKernel(Linear::Impl& im, DType store) {
 
 /// The large-M kernel, AVX-512 only: our AMX kernels for BF16 and Q8_0 (as fast as oneDNN's
 /// bf16 brgemm here, and they share the pool's threads with dynamic scheduling instead of a
-/// second, OpenMP, team); oneDNN for F32. PDSERVE_LINEAR_GEMM=onednn and PDSERVE_LINEAR_GEMM_MIN
-/// override the choice and the threshold (tests and comparisons).
+/// second, OpenMP, team). F32 keeps its panel kernel: oneDNN's f32 brgemm matched it within ~8%
+/// when the machine was quiet but lost 2-5x whenever another process took a core (its static
+/// OpenMP split waits for the descheduled thread). PDSERVE_LINEAR_GEMM=onednn selects oneDNN
+/// (F32, BF16) and PDSERVE_LINEAR_GEMM_MIN the threshold (tests and comparisons).
 void chooseGemmKernel(Linear::Impl& im, DType store) {
   if (im.isa != Isa::Avx512) return;
   const char* forced = std::getenv("PDSERVE_LINEAR_GEMM");
@@ -95,7 +98,7 @@ void chooseGemmKernel(Linear::Impl& im, DType store) {
   if (cpuFeatures().amxUsable && cpuFeatures().amxBf16 && store != DType::F32 && !forceOnednn) {
     im.amx = true;
     im.gemmName = "amx-" + dt;
-  } else if (onednnAccepts(im.w)) {
+  } else if ((store != DType::F32 || forceOnednn) && onednnAccepts(im.w)) {
     im.onednn = true;
     im.gemmName = "onednn-" + dt;
   } else {
