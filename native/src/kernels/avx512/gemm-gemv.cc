@@ -48,7 +48,7 @@ template <int MR, class Step>
 inline void multiStream(int64_t steps, __m512 (&acc)[MR][4], Step step) {
   constexpr int S = MR == 1 ? 4 : MR == 2 ? 2 : 1;
   int64_t i = 0;
-  if (S > 1 && steps >= 8 * S) {
+  if (S > 1 && steps >= 4 * S) {
     __m512 more[S - 1 > 0 ? S - 1 : 1][MR][4];
     for (int t = 0; t < S - 1; t++) zero(more[t]);
     const int64_t part = steps / S;
