@@ -149,13 +149,26 @@ test('a larger shape crosses panels, threads and the GEMM paths on every ISA', a
   }
 });
 
-test('concurrent forwards on one Linear agree with a lone one', async () => {
-  const [n, k, m] = [96, 256, 40];
-  const lin = Linear.create(n, k, 'f32', randomSource(n, k, 'f32'), 'bf16');
-  const xs = [0, 1, 2, 3].map(() => randomF32(m * k));
-  const alone = await Promise.all(xs.map((x) => lin.forward(x, m)));
-  const together = await Promise.all([...xs, ...xs].map((x) => lin.forward(x, m)));
-  for (let i = 0; i < together.length; i++) assert.deepEqual(together[i], alone[i % 4]);
+test('concurrent forwards (libuv threads, pool, oneDNN team) agree with lone ones', async () => {
+  const [n, k] = [96, 256];
+  const src = randomSource(n, k, 'f32');
+  const cases: [LinearStore, Record<string, string>][] = [
+    ['bf16', {}],
+    ['q8_0', {}],
+    ['f32', { PDSERVE_LINEAR_GEMM: 'onednn' }],
+  ];
+  for (const [store, env] of cases) {
+    const lin = createWith(env, n, k, 'f32', src, store);
+    for (const m of [1, 40]) {
+      const xs = [0, 1, 2, 3].map(() => randomF32(m * k));
+      const alone: Float32Array[] = [];
+      for (const x of xs) alone.push(await lin.forward(x, m));
+      const together = await Promise.all([...xs, ...xs].map((x) => lin.forward(x, m)));
+      for (let i = 0; i < together.length; i++) {
+        assert.deepEqual(together[i], alone[i % 4], where(`${store} ${lin.kernelName(m)} m=${m}`));
+      }
+    }
+  }
 });
 
 test('q8_0 quantizer is bit-exact with the TS reference (ggml rule)', () => {
