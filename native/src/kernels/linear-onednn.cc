@@ -1,7 +1,9 @@
 // Large-M Linear through oneDNN's matmul (brgemm: AVX-512 for f32, AMX for bf16), reading the
 // packed panels in place: our F32 and BF16 layouts are oneDNN's BA16a64b / BA16a64b2a, so no
-// weight copy exists. Primitives are cached process-wide by (dtype, M, N, K, bias); executions
-// are serialized (2-core machine, and oneDNN's default scratchpad is per primitive).
+// weight copy exists. Selected by PDSERVE_LINEAR_GEMM=onednn (linear.cc explains why our own
+// kernels are the default). Primitives are cached process-wide by (dtype, M, N, K, bias); calls
+// are serialized (2-core machine, and oneDNN's default scratchpad is per primitive), which also
+// keeps libuv threads from each starting an OpenMP team at once.
 #include <dlfcn.h>
 
 #include <dnnl.hpp>
