@@ -1,5 +1,7 @@
 #include "runtime/thread-pool.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -7,6 +9,10 @@ namespace pds {
 
 namespace {
 thread_local bool inPool = false;
+
+// ~50-100 us of pause instructions: long enough to bridge the gap between the kernels of one
+// forward pass, short enough that an idle process gives its cores back quickly.
+constexpr int kSpinIterations = 20000;
 
 void rangeOf(int64_t n, int parts, int part, int64_t* begin, int64_t* end) {
   int64_t base = n / parts, rem = n % parts;
@@ -23,6 +29,7 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
+    generation_++;
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -37,6 +44,12 @@ ThreadPool& ThreadPool::global() {
   return *pool;
 }
 
+void ThreadPool::runPart(int part) {
+  int64_t b, e;
+  rangeOf(jobN_, jobParts_, part, &b, &e);
+  (*job_)(b, e, part);
+}
+
 void ThreadPool::parallelFor(int64_t n, const RangeFn& fn, int64_t grain) {
   if (n <= 0) return;
   int parts = static_cast<int>(std::min<int64_t>(size(), std::max<int64_t>(1, n / std::max<int64_t>(1, grain))));
@@ -45,22 +58,28 @@ void ThreadPool::parallelFor(int64_t n, const RangeFn& fn, int64_t grain) {
     return;
   }
   std::lock_guard<std::mutex> call(callMutex_);
+  job_ = &fn;
+  jobN_ = n;
+  jobParts_ = parts;
+  // Every worker checks in for every job (those past `parts` do nothing), so none can still be
+  // reading this job's fields when the next one is published.
+  pending_.store(static_cast<int>(workers_.size()));
   {
+    // Publishing under the mutex orders it with a worker that is about to sleep.
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    jobN_ = n;
-    jobParts_ = parts;
-    pending_ = parts - 1;
-    generation_++;
+    generation_.fetch_add(1, std::memory_order_release);
   }
-  wake_.notify_all();
+  if (sleepers_.load(std::memory_order_acquire) > 0) wake_.notify_all();
   inPool = true;
-  int64_t b, e;
-  rangeOf(n, parts, 0, &b, &e);
-  fn(b, e, 0);
+  runPart(0);
   inPool = false;
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  for (int i = 0; i < kSpinIterations && pending_.load() != 0; i++) _mm_pause();
+  if (pending_.load() != 0) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    callerWaiting_ = true;
+    done_.wait(lock, [this] { return pending_.load() == 0; });
+    callerWaiting_ = false;
+  }
   job_ = nullptr;
 }
 
@@ -68,24 +87,19 @@ void ThreadPool::workerLoop(int index) {
   inPool = true;
   uint64_t seen = 0;
   for (;;) {
-    const RangeFn* job;
-    int64_t n;
-    int parts;
-    {
+    for (int i = 0; i < kSpinIterations && generation_.load(std::memory_order_acquire) == seen; i++) _mm_pause();
+    if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = jobN_;
-      parts = jobParts_;
+      sleepers_++;
+      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      sleepers_--;
     }
-    if (index < parts) {
-      int64_t b, e;
-      rangeOf(n, parts, index, &b, &e);
-      (*job)(b, e, index);
+    if (stop_) return;
+    seen = generation_.load(std::memory_order_acquire);
+    if (index < jobParts_) runPart(index);
+    if (pending_.fetch_sub(1) == 1 && callerWaiting_.load()) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+      done_.notify_one();
     }
   }
 }

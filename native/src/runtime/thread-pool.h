@@ -1,5 +1,6 @@
 // A fixed pool of native threads, sized to the machine's cores, for data-parallel kernels.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -30,18 +31,23 @@ class ThreadPool {
 
  private:
   void workerLoop(int index);
+  void runPart(int part);
 
   std::vector<std::thread> workers_;
   std::mutex callMutex_;  // one parallelFor at a time
+  // Workers spin on generation_ for a short while after each job (a decode step issues
+  // hundreds of small parallelFors back to back), then sleep on wake_.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
   const RangeFn* job_ = nullptr;
   int64_t jobN_ = 0;
   int jobParts_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> callerWaiting_{false};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace pds
