@@ -17,3 +17,4 @@ export {
 } from './ops.js';
 export { type ForwardBatch, type NativeModelConfig, type NativeTensor, Transformer } from './transformer.js';
 export { benchLinear, measureFmaPeak, measureReadBandwidth } from './bench-primitives.js';
+export { type SamplingBatchInput, type SamplingBatchOutput, sampleBatch, samplingIsa } from './sampling.js';
