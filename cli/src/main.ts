@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { benchCommand } from './commands/bench-throughput.js';
 import { convertCommand } from './commands/convert.js';
 import { generateCommand } from './commands/generate.js';
 import { makeModelCommand } from './commands/make-model.js';
@@ -13,7 +14,8 @@ const program = new Command('pdserve')
   .version('0.1.0')
   .addCommand(generateCommand())
   .addCommand(convertCommand())
-  .addCommand(makeModelCommand());
+  .addCommand(makeModelCommand())
+  .addCommand(benchCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,129 @@
+import type { EngineRunResult } from './engine-run.js';
+import type { BenchRequest } from './random-dataset.js';
+import type { SamplerCost } from './sampler-cost.js';
+import type { StaticRunResult } from './static-baseline.js';
+import { decodeRate, summarizeSteps } from './step-summary.js';
+
+/** The run's settings as they end up in the report. */
+export interface ReportSetup {
+  model: string;
+  dtype: string;
+  numPrompts: number;
+  inputLen: number;
+  outputLen: number;
+  rangeRatio: number;
+  prefixLen: number;
+  kvCacheGb: number;
+  maxModelLen: number;
+  numBlocks: number;
+  blockSize: number;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  seed: number;
+  samplerIsa: string;
+  temperature: number;
+}
+
+/** Everything measured, for buildReport. */
+export interface ReportInput {
+  setup: ReportSetup;
+  requests: readonly BenchRequest[];
+  engine: EngineRunResult;
+  batch1: EngineRunResult;
+  baseline: StaticRunResult | null;
+  samplerCost: SamplerCost[];
+}
+
+/** A JSON value. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** The JSON `bench throughput --json` prints (snake_case, vLLM's names where they exist). */
+export type ThroughputReport = Record<string, Json>;
+
+/** How many requests produced exactly their drawn output length. */
+function numCompleted(outputs: readonly number[][], requests: readonly BenchRequest[]): number {
+  return requests.filter((r, i) => outputs[i]?.length === r.outputLen).length;
+}
+
+function settings(s: ReportSetup): ThroughputReport {
+  return {
+    model: s.model,
+    dtype: s.dtype,
+    num_prompts: s.numPrompts,
+    input_len: s.inputLen,
+    output_len: s.outputLen,
+    range_ratio: s.rangeRatio,
+    prefix_len: s.prefixLen,
+    kv_cache_gb: s.kvCacheGb,
+    num_kv_blocks: s.numBlocks,
+    block_size: s.blockSize,
+    max_model_len: s.maxModelLen,
+    max_num_seqs: s.maxNumSeqs ?? null,
+    max_num_batched_tokens: s.maxNumBatchedTokens ?? null,
+    seed: s.seed,
+    temperature: s.temperature,
+    sampler_isa: s.samplerIsa,
+  };
+}
+
+function baselineFields(
+  b: StaticRunResult | null,
+  requests: readonly BenchRequest[],
+  outTokS: number,
+): ThroughputReport {
+  if (b === null) return {};
+  const outputTokens = requests.reduce((a, r) => a + r.outputLen, 0);
+  const totalTokens = requests.reduce((a, r) => a + r.promptTokenIds.length + r.outputLen, 0);
+  const baselineOut = outputTokens / b.elapsedS;
+  return {
+    baseline: 'static',
+    baseline_elapsed_s: b.elapsedS,
+    baseline_requests_per_s: requests.length / b.elapsedS,
+    baseline_output_tokens_per_s: baselineOut,
+    baseline_total_tokens_per_s: totalTokens / b.elapsedS,
+    baseline_batch_size: b.batchSize,
+    baseline_num_batches: b.numBatches,
+    baseline_kv_waste: b.kvWaste,
+    baseline_num_completed: numCompleted(b.outputs, requests),
+    speedup_vs_baseline: outTokS / baselineOut,
+  };
+}
+
+/** Throughput (vLLM's definitions: tokens over the run's wall time), steady-state step figures, baselines. */
+export function buildReport(input: ReportInput): ThroughputReport {
+  const { setup, requests, engine, batch1, baseline, samplerCost } = input;
+  const inputTokens = requests.reduce((a, r) => a + r.promptTokenIds.length, 0);
+  const outputTokens = requests.reduce((a, r) => a + r.outputLen, 0);
+  const t = engine.elapsedS;
+  const steps = summarizeSteps(engine.steps, requests.length);
+  const outTokS = outputTokens / t;
+  const batch1Rate = decodeRate(batch1.steps);
+  return {
+    ...settings(setup),
+    elapsed_s: t,
+    total_input_tokens: inputTokens,
+    total_output_tokens: outputTokens,
+    num_completed: numCompleted(engine.outputs, requests),
+    requests_per_s: requests.length / t,
+    output_tokens_per_s: outTokS,
+    total_tokens_per_s: (inputTokens + outputTokens) / t,
+    mean_batch_size: steps.meanBatchSize,
+    kv_waste: steps.kvWaste,
+    prefix_hit_rate: engine.prefixQueries > 0 ? engine.prefixHits / engine.prefixQueries : 0,
+    num_preemptions: engine.numPreemptions,
+    num_steps: steps.numSteps,
+    num_steady_steps: steps.numSteadySteps,
+    mean_step_ms: steps.meanStepMs,
+    runner_frac: steps.runnerFrac,
+    sampler_frac: steps.samplerFrac,
+    scheduler_overhead_frac: steps.schedulerOverheadFrac,
+    batch1_decode_tokens_per_s: batch1Rate,
+    speedup_vs_batch1: batch1Rate > 0 ? outTokS / batch1Rate : 0,
+    ...baselineFields(baseline, requests, outTokS),
+    sampler_cost: samplerCost.map((c) => ({
+      setting: c.name,
+      ts_ms_per_row: c.tsMsPerRow,
+      native_ms_per_row: c.nativeMsPerRow,
+    })),
+  };
+}
