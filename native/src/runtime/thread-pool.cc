@@ -10,9 +10,10 @@ namespace pds {
 namespace {
 thread_local bool inPool = false;
 
-// ~50-100 us of pause instructions: long enough to bridge the gap between the kernels of one
-// forward pass, short enough that an idle process gives its cores back quickly.
-constexpr int kSpinIterations = 20000;
+// ~10-30 us of pause instructions (PAUSE is ~140 cycles on Sapphire Rapids): bridges the gap
+// between the kernels of one forward pass when the machine is quiet; longer spins were measured
+// to cost 10x per call when other processes compete for the cores.
+constexpr int kSpinIterations = 256;
 
 void rangeOf(int64_t n, int parts, int part, int64_t* begin, int64_t* end) {
   int64_t base = n / parts, rem = n % parts;
