@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encode } from '@msgpack/msgpack';
 import { cancelCodec } from './cancel.js';
 import { type Heartbeat, heartbeatCodec } from './heartbeat.js';
 import { type InstanceInfo, instanceInfoCodec } from './instance-info.js';
@@ -207,15 +208,13 @@ describe('message codecs', () => {
     assert.deepEqual(decoded, { requestId: 'r' });
   });
 
-  it('refuse a message from another protocol version with a clear internal error', async () => {
-    const { encode } = await import('@msgpack/msgpack');
+  it('refuse a message from another protocol version with a clear internal error', () => {
     const future = encode({ v: 2, t: 'Cancel', requestId: 'r' });
     assert.throws(() => cancelCodec.decode(future), internal(/protocol version mismatch.*v=2.*v=1/));
     assert.throws(() => cancelCodec.decode(encode({ t: 'Cancel', requestId: 'r' })), internal(/v=undefined/));
   });
 
-  it('refuse another message type, non-maps, garbage and wrong field types', async () => {
-    const { encode } = await import('@msgpack/msgpack');
+  it('refuse another message type, non-maps, garbage and wrong field types', () => {
     const cancel = cancelCodec.encode({ requestId: 'r' });
     assert.throws(
       () => tokenBatchCodec.decode(cancel),

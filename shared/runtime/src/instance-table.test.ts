@@ -10,18 +10,19 @@ function record(id: string, epoch = 1, seq = 0): InstanceRecord {
 
 function table(deadAfterMs = 10_000) {
   const events: string[] = [];
-  const deaths: Promise<[string, DeadReason]>[] = [];
-  let onDead: ((v: [string, DeadReason]) => void) | null = null;
-  deaths.push(new Promise((r) => (onDead = r)));
+  let onDead: (death: [string, DeadReason]) => void = () => {};
+  const firstDeath = new Promise<[string, DeadReason]>((resolve) => {
+    onDead = resolve;
+  });
   const t = new InstanceTable(deadAfterMs, {
     up: (i) => events.push(`up ${i.info.id}/${i.info.epoch}`),
     updated: (i) => events.push(`updated ${i.info.id}#${i.heartbeat.seq}`),
     dead: (info, reason) => {
       events.push(`dead ${info.id}/${info.epoch} ${reason}`);
-      onDead?.([info.id, reason]);
+      onDead([info.id, reason]);
     },
   });
-  return { t, events, firstDeath: deaths[0] };
+  return { t, events, firstDeath };
 }
 
 describe('InstanceTable', () => {
