@@ -104,11 +104,13 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
       try {
         const watch = this.#watch;
         if (watch !== null) for await (const entry of watch) this.#apply(entry, Date.now());
-        if (this.#stopped) return;
+        if (this.#stopped || this.#client.nc.isClosed()) return;
         await this.#open(kv);
         failures = 0;
       } catch (err) {
+        this.#watch?.stop();
         this.#watch = null;
+        if (this.#client.nc.isClosed()) return;
         failures++;
         this.#client.logger.warn({ err, failures }, 'cluster view watch failed; retrying');
         await delay(Math.min(100 * 2 ** failures, 2000));

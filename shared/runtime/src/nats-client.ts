@@ -91,10 +91,8 @@ export class NatsClient extends EventEmitter<NatsClientEvents> {
       minMs: options.reconnectMinMs ?? 100,
       maxMs: options.reconnectMaxMs ?? 2000,
     });
-    const deadline =
-      options.connectTimeoutMs === undefined
-        ? Number.POSITIVE_INFINITY
-        : Date.now() + options.connectTimeoutMs;
+    const limit = options.connectTimeoutMs;
+    const deadline = limit === undefined ? Number.POSITIVE_INFINITY : Date.now() + limit;
     for (;;) {
       try {
         const nc = await connect({
@@ -109,20 +107,9 @@ export class NatsClient extends EventEmitter<NatsClientEvents> {
         return new NatsClient(nc, options);
       } catch (cause) {
         const leftMs = deadline - Date.now();
-        if (leftMs <= 0) {
-          const why = cause instanceof Error ? cause.message : String(cause);
-          throw new ServiceError(
-            'unavailable',
-            `cannot connect to NATS at ${String(options.servers)}: ${why}`,
-            {
-              cause,
-            },
-          );
-        }
-        (options.logger ?? consoleLogger).warn(
-          { servers: options.servers, err: cause },
-          'NATS connect failed; retrying',
-        );
+        if (leftMs <= 0) throw connectError(options, cause);
+        const logger = options.logger ?? consoleLogger;
+        logger.warn({ servers: options.servers, err: cause }, 'NATS connect failed; retrying');
         await delay(Math.min(backoff.next(), leftMs));
       }
     }
@@ -273,4 +260,11 @@ export class NatsClient extends EventEmitter<NatsClientEvents> {
       }
     }
   }
+}
+
+function connectError(options: NatsClientOptions, cause: unknown): ServiceError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new ServiceError('unavailable', `cannot connect to NATS at ${String(options.servers)}: ${why}`, {
+    cause,
+  });
 }
