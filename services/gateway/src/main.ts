@@ -1,45 +1,99 @@
 #!/usr/bin/env node
+import path from 'node:path';
+import { ConfigError, NatsClient, type RuntimeLogger } from '@pdserve/runtime';
+import { announceReady, serviceLogger } from '@pdserve/serving';
+import { type GatewayServiceConfig, gatewayServiceConfig } from './gateway-service-config.js';
 import { LocalBackend } from './local-backend.js';
-import { MainConfigError, parseMainConfig } from './main-config.js';
+import { NatsBackend } from './nats-backend.js';
+import { loadServedTokenizer } from './served-tokenizer.js';
+import type { ServingBackend } from './serving-backend.js';
 import { startGateway } from './start-gateway.js';
 
-/** The gateway command: an OpenAI-compatible server over the engine in this process. */
-async function main(): Promise<void> {
-  const cfg = parseMainConfig(process.argv.slice(2));
+/** A backend and what stopping it takes. */
+interface OpenBackend {
+  backend: ServingBackend;
+  close(): Promise<void>;
+}
+
+function localBackend(cfg: GatewayServiceConfig): OpenBackend {
   const backend = LocalBackend.load({
     modelPath: cfg.model,
     ...(cfg.tokenizer === undefined ? {} : { tokenizerPath: cfg.tokenizer }),
-    ...(cfg['served-model-name'] === undefined ? {} : { servedModelName: cfg['served-model-name'] }),
-    ...(cfg['max-model-len'] === undefined ? {} : { maxModelLen: cfg['max-model-len'] }),
-    ...(cfg['num-blocks'] === undefined ? {} : { numBlocks: cfg['num-blocks'] }),
+    ...(cfg.servedModelName === undefined ? {} : { servedModelName: cfg.servedModelName }),
+    ...(cfg.maxModelLen === undefined ? {} : { maxModelLen: cfg.maxModelLen }),
+    ...(cfg.numBlocks === undefined ? {} : { numBlocks: cfg.numBlocks }),
     ...(cfg.dtype === undefined ? {} : { dtype: cfg.dtype }),
-    ...(cfg['kv-dtype'] === undefined ? {} : { kvDtype: cfg['kv-dtype'] }),
-    ...(cfg['max-num-seqs'] === undefined ? {} : { maxNumSeqs: cfg['max-num-seqs'] }),
+    ...(cfg.kvDtype === undefined ? {} : { kvDtype: cfg.kvDtype }),
+    ...(cfg.maxNumSeqs === undefined ? {} : { maxNumSeqs: cfg.maxNumSeqs }),
   });
-  const rps = cfg['rate-limit-rps'];
-  const burst = cfg['rate-limit-burst'];
-  const gateway = await startGateway({
+  return { backend, close: async () => backend.close() };
+}
+
+async function natsBackend(cfg: GatewayServiceConfig, logger: RuntimeLogger): Promise<OpenBackend> {
+  const served = loadServedTokenizer(cfg.model, cfg.tokenizer);
+  const name = cfg.servedModelName ?? path.parse(path.resolve(cfg.model)).name;
+  const client = await NatsClient.connect({
+    ...cfg.natsClient,
+    servers: cfg.nats,
+    name: `pdserve-gateway:${process.pid}`,
+    logger,
+  });
+  const backend = await NatsBackend.start({
+    client,
+    models: [{ name, served }],
+    ...cfg.cluster,
+    deadAfterMs: cfg.discovery.deadAfterMs,
+    ttlMs: cfg.discovery.ttlMs,
+  });
+  return {
     backend,
+    close: async () => {
+      backend.close();
+      await client.close().catch(() => {});
+    },
+  };
+}
+
+/** The gateway: an OpenAI-compatible server over the cluster (--nats URL) or the model in this process. */
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      `pdserve gateway; settings (flag [env] (default)):\n${gatewayServiceConfig.help()}\n`,
+    );
+    return;
+  }
+  const cfg = gatewayServiceConfig.load({ argv });
+  const logger = serviceLogger(cfg.logLevel);
+  const open = cfg.nats.length > 0 ? await natsBackend(cfg, logger) : localBackend(cfg);
+  const { rateLimitRps: rps, rateLimitBurst: burst } = cfg;
+  const gateway = await startGateway({
+    backend: open.backend,
     port: cfg.port,
     host: cfg.host,
-    apiKeys: cfg['api-key'],
-    ...(cfg['max-body-bytes'] === undefined ? {} : { maxBodyBytes: cfg['max-body-bytes'] }),
+    apiKeys: cfg.apiKey,
+    ...(cfg.maxBodyBytes === undefined ? {} : { maxBodyBytes: cfg.maxBodyBytes }),
     ...(rps === undefined || burst === undefined ? {} : { rateLimit: { requestsPerSecond: rps, burst } }),
   });
-  process.stdout.write(`gateway: serving ${backend.model.name} at ${gateway.url}\n`);
+  const models = open.backend.models().map((m) => m.name);
+  logger.info(
+    { models: models.join(','), url: gateway.url, mode: cfg.nats.length > 0 ? 'nats' : 'local' },
+    'gateway serving',
+  );
   const stop = async () => {
-    await gateway.close();
-    backend.close();
+    await gateway.close().catch(() => {});
+    await open.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.stdout.write(`gateway: serving ${models.join(', ')} at ${gateway.url}\n`);
+  announceReady('gateway', { url: gateway.url, models });
 }
 
-main().catch((error: unknown) => {
-  // Named errors (bad flags, a model that does not load) say what is wrong; anything else shows its stack.
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // Named errors (bad settings, a model that does not load) say what is wrong; anything else shows its stack.
   const named = error instanceof Error && error.name !== 'Error';
   const text = named ? `${error.name}: ${error.message}` : String((error as Error)?.stack ?? error);
-  process.stderr.write(`gateway: ${error instanceof MainConfigError ? error.message : text}\n`);
-  process.exit(error instanceof MainConfigError ? 2 : 1);
+  process.stderr.write(`gateway: ${text}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

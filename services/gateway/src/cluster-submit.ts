@@ -1,0 +1,86 @@
+import {
+  type RouteDecision,
+  type SubmitReply,
+  type SubmitRequest,
+  subjects,
+  submitReplyCodec,
+  submitRequestCodec,
+} from '@pdserve/protocol';
+import type { NatsClient } from '@pdserve/runtime';
+import { type ClusterCallOptions, unreachable } from './cluster-route.js';
+
+/** A SubmitRequest without what the decision decides (task, instances, transfer parameters). */
+export type SubmitBase = Omit<
+  SubmitRequest,
+  'task' | 'prefillInstanceId' | 'decodeInstanceId' | 'kvTransferParams'
+>;
+
+async function submitTo(
+  client: NatsClient,
+  instanceId: string,
+  request: SubmitRequest,
+  options: ClusterCallOptions,
+): Promise<SubmitReply> {
+  try {
+    return await client.request(
+      subjects.submit(request.model, instanceId),
+      submitRequestCodec,
+      request,
+      submitReplyCodec,
+      { timeoutMs: options.timeoutMs },
+    );
+  } catch (error) {
+    throw unreachable(error, `instance ${instanceId} did not take the request`, options);
+  }
+}
+
+/**
+ * Hands a routed request to its instances and resolves once they accepted it (design §3).
+ * Colocated: one submit, task 'both'. Disaggregated: the decode instance first (task 'decode'; it
+ * reserves blocks for the prompt and returns them as kvTransferParams), then the prefill
+ * instance (task 'prefill', with those parameters, so it sends the prompt's KV there). The decode
+ * instance (or the colocated one) publishes the token stream. Rejects with the instance's
+ * ServiceError; the caller cancels the request, which frees what an instance already holds.
+ */
+export async function submitToCluster(
+  client: NatsClient,
+  decision: RouteDecision,
+  base: SubmitBase,
+  options: ClusterCallOptions,
+): Promise<void> {
+  const decodeId = decision.decodeInstanceId;
+  const prefillId = decision.prefillInstanceId;
+  if (decision.mode === 'colocated' || prefillId === undefined) {
+    await submitTo(client, decodeId, { ...base, task: 'both', decodeInstanceId: decodeId }, options);
+    return;
+  }
+  const ids = { prefillInstanceId: prefillId, decodeInstanceId: decodeId };
+  const decode = await submitTo(
+    client,
+    decodeId,
+    {
+      ...base,
+      ...ids,
+      task: 'decode',
+      kvTransferParams: { doRemotePrefill: true, remoteInstanceId: prefillId },
+    },
+    options,
+  );
+  await submitTo(
+    client,
+    prefillId,
+    {
+      ...base,
+      ...ids,
+      task: 'prefill',
+      kvTransferParams: {
+        ...decode.kvTransferParams,
+        doRemotePrefill: false,
+        doRemoteDecode: true,
+        remoteInstanceId: decodeId,
+        remoteEpoch: decode.epoch,
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { BlockHasher, type RequestOutput, SamplingParams } from '@pdserve/engine';
+import { type InstanceInfo, type RouteRequest, ServiceError } from '@pdserve/protocol';
+import { CancelBus, ClusterView, type NatsClient, TokenStreamSubscriber } from '@pdserve/runtime';
+import { wireSampling as wireSamplingOf } from '@pdserve/serving';
+import { askRouter, type ClusterCallOptions } from './cluster-route.js';
+import { type SubmitBase, submitToCluster } from './cluster-submit.js';
+import { type NatsBackendOptions, servedModelOf } from './nats-backend-options.js';
+import type { GenerateRequest, ServedModel, ServingBackend } from './serving-backend.js';
+import { toServiceError } from './to-service-error.js';
+import { tokenBatchOutput } from './token-batch-output.js';
+
+/**
+ * The cluster behind the gateway (design §3): models come from discovery (ClusterView) with the
+ * tokenizer and chat template the gateway loaded itself; each request is hashed by full blocks
+ * (BlockHasher seeded by the model fingerprint), routed by a router, submitted to the decided
+ * instances, and its token stream is read back as delta RequestOutputs. An abort (client
+ * disconnect) or leaving the iteration early publishes a Cancel, which frees the request's blocks
+ * on every instance. No live instance, no router or no reply in time: 'unavailable' with
+ * Retry-After. Created by the gateway main in NATS mode (NatsBackend.start).
+ */
+export class NatsBackend implements ServingBackend {
+  readonly #client: NatsClient;
+  readonly #options: NatsBackendOptions;
+  readonly #view: ClusterView;
+  readonly #cancels: CancelBus;
+  readonly #models: Map<string, ServedModel>;
+  readonly #hashers = new Map<string, BlockHasher>();
+  readonly #tag = randomBytes(4).toString('hex');
+  #nextId = 0;
+
+  private constructor(options: NatsBackendOptions) {
+    this.#client = options.client;
+    this.#options = options;
+    this.#cancels = new CancelBus(options.client);
+    this.#view = new ClusterView(options.client, {
+      ...(options.deadAfterMs === undefined ? {} : { deadAfterMs: options.deadAfterMs }),
+      ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+      ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+    });
+    this.#models = new Map(options.models.map((m) => [m.name, servedModelOf(m)]));
+  }
+
+  /** Reads discovery and follows it; rejects with ServiceError 'unavailable' when NATS cannot be reached. */
+  static async start(options: NatsBackendOptions): Promise<NatsBackend> {
+    const backend = new NatsBackend(options);
+    await backend.#view.start();
+    return backend;
+  }
+
+  /** The configured models; maxModelLen is the smallest of the live instances' (the last known while none lives). */
+  models(): ServedModel[] {
+    return [...this.#models.values()].map((m) => {
+      const lens = this.#view.instances({ model: m.name }).map((i) => i.info.maxModelLen);
+      if (lens.length > 0) m.maxModelLen = Math.min(...lens);
+      return { ...m };
+    });
+  }
+
+  async *generate(req: GenerateRequest, signal: AbortSignal): AsyncGenerator<RequestOutput> {
+    const instances = this.#prepare(req, signal);
+    const requestId = `${req.requestId}:${this.#tag}${(this.#nextId++).toString(36)}`;
+    const calls: ClusterCallOptions = {
+      timeoutMs: this.#options.routeTimeoutMs ?? 2000,
+      retryAfterS: this.#retryAfterS,
+    };
+    const decision = await askRouter(this.#client, this.#routeRequest(req, requestId, instances[0]), calls);
+    const stream = await TokenStreamSubscriber.open(this.#client, requestId, {
+      idleTimeoutMs: this.#options.streamIdleTimeoutMs ?? 10_000,
+    });
+    let finished = false;
+    const cancel = () => {
+      if (finished) return;
+      finished = true;
+      this.#cancels.cancel(requestId, 'client disconnected');
+      stream.close();
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      await submitToCluster(this.#client, decision, this.#submitBase(req, requestId), {
+        ...calls,
+        timeoutMs: this.#options.submitTimeoutMs ?? 5000,
+      });
+      let cached = decision.numCachedTokens;
+      for await (const batch of stream) {
+        const output = tokenBatchOutput(batch, req.promptTokenIds, cached);
+        cached = output.numCachedTokens;
+        if (output.finished) finished = true;
+        yield output;
+      }
+    } catch (error) {
+      throw toServiceError(error);
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      cancel();
+    }
+  }
+
+  async health(): Promise<{ ok: boolean; detail?: unknown }> {
+    const instances = this.#view.instances().map((i) => ({
+      id: i.info.id,
+      role: i.info.role,
+      model: i.info.model,
+      numBlocks: i.info.numBlocks,
+      ...i.heartbeat.load,
+    }));
+    const serving = instances.some((i) => i.role !== 'prefill' && this.#models.has(i.model));
+    return { ok: this.#client.connected && serving, detail: { nats: this.#client.connected, instances } };
+  }
+
+  /** Stops following discovery (the NATS connection belongs to the caller). */
+  close(): void {
+    this.#view.stop();
+  }
+
+  get #retryAfterS(): number {
+    return this.#options.retryAfterS ?? 1;
+  }
+
+  /** Checks the model, the signal and the sampling parameters; returns the model's live instances. */
+  #prepare(req: GenerateRequest, signal: AbortSignal): InstanceInfo[] {
+    const model = this.#models.get(req.model);
+    if (model === undefined)
+      throw new ServiceError('model_not_found', `The model '${req.model}' does not exist`, {
+        param: 'model',
+      });
+    if (signal.aborted) throw new ServiceError('aborted', 'the request was aborted before it started');
+    try {
+      SamplingParams.create({ ...req.sampling, outputKind: 'delta' }).verifyForVocab(
+        model.tokenizer.vocabSize,
+      );
+    } catch (error) {
+      throw toServiceError(error);
+    }
+    const instances = this.#view.instances({ model: req.model }).map((i) => i.info);
+    if (instances.length === 0) {
+      throw new ServiceError('unavailable', `no instance serves ${req.model} now`, {
+        retryAfterS: this.#retryAfterS,
+      });
+    }
+    return instances;
+  }
+
+  #routeRequest(req: GenerateRequest, requestId: string, instance: InstanceInfo): RouteRequest {
+    const key = `${instance.blockSize}:${instance.hashSeed}`;
+    let hasher = this.#hashers.get(key);
+    if (hasher === undefined) {
+      hasher = new BlockHasher(instance.blockSize, instance.hashSeed);
+      this.#hashers.set(key, hasher);
+    }
+    return {
+      requestId,
+      model: req.model,
+      numPromptTokens: req.promptTokenIds.length,
+      blockHashes: hasher.hashPrompt(req.promptTokenIds, req.cacheSalt),
+      maxTokens: req.sampling.maxTokens ?? null,
+      ...(req.slo === undefined ? {} : { slo: req.slo }),
+      ...(req.priority === undefined ? {} : { priority: req.priority }),
+      arrivalTimeMs: Date.now(),
+    };
+  }
+
+  #submitBase(req: GenerateRequest, requestId: string): SubmitBase {
+    return {
+      requestId,
+      model: req.model,
+      promptTokenIds: req.promptTokenIds,
+      samplingParams: wireSamplingOf.toWire(req.sampling),
+      ...(req.slo === undefined ? {} : { slo: req.slo }),
+      ...(req.priority === undefined ? {} : { priority: req.priority }),
+      ...(req.cacheSalt === undefined ? {} : { cacheSalt: req.cacheSalt }),
+      arrivalTimeMs: Date.now(),
+    };
+  }
+}

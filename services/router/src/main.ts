@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { HeuristicPolicy, RouterService, routerServiceConfig } from '@pdserve/routing';
+import { ConfigError, NatsClient } from '@pdserve/runtime';
+import { announceReady, serviceLogger } from '@pdserve/serving';
+
+/** The router service: answers route requests for every model with live instances (settings: --help). */
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      `pdserve router service; settings (flag [env] (default)):\n${routerServiceConfig.help()}\n`,
+    );
+    return;
+  }
+  const cfg = routerServiceConfig.load({ argv });
+  const logger = serviceLogger(cfg.logLevel);
+  const client = await NatsClient.connect({
+    ...cfg.natsClient,
+    servers: cfg.nats,
+    name: `pdserve-router:${process.pid}`,
+    logger,
+  });
+  const router = new RouterService({
+    client,
+    policy: new HeuristicPolicy(cfg.policy),
+    deadAfterMs: cfg.discovery.deadAfterMs,
+    ttlMs: cfg.discovery.ttlMs,
+    logger,
+  });
+  await router.start();
+  const stop = async (signal: string) => {
+    logger.info({ signal, routed: router.routed }, 'stopping');
+    await router.stop();
+    await client.close().catch(() => {});
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  announceReady('router', { policy: 'heuristic' });
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.stderr.write(`pdserve router: ${why}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,17 @@
+export { engineErrorToServiceError } from './engine-error-mapping.js';
+export { EngineService } from './engine-service.js';
+export {
+  type EngineServiceConfig,
+  engineServiceConfig,
+  engineServiceSchema,
+} from './engine-service-config.js';
+export type { EngineServiceOptions } from './engine-service-options.js';
+export { type InstanceIdentity, instanceInfoOf } from './instance-info-of.js';
+export { KvEventPublisher, type KvEventPublisherOptions } from './kv-event-publisher.js';
+export { type EngineLoadSource, LoadTracker } from './load-tracker.js';
+export { outputBatches } from './output-batches.js';
+export { announceReady, READY_PREFIX } from './ready-line.js';
+export { RequestRunner, type RequestRunnerOptions, type RunnerRequest } from './request-runner.js';
+export { runEngineMain } from './run-engine-main.js';
+export { serviceLogger } from './service-logger.js';
+export { wireSampling } from './wire-sampling.js';
