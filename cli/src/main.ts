@@ -4,6 +4,7 @@ import { benchCommand } from './commands/bench-throughput.js';
 import { convertCommand } from './commands/convert.js';
 import { generateCommand } from './commands/generate.js';
 import { makeModelCommand } from './commands/make-model.js';
+import { serveCommand } from './commands/serve.js';
 
 // Exit (rather than die) on signals so native resources such as the shared-memory KV pool are released.
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -15,7 +16,8 @@ const program = new Command('pdserve')
   .addCommand(generateCommand())
   .addCommand(convertCommand())
   .addCommand(makeModelCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(serveCommand());
 
 try {
   await program.parseAsync(process.argv);
