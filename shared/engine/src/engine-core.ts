@@ -1,6 +1,9 @@
-import type { EngineCoreOutputs, SchedulerStats } from './engine-core-output.js';
+import type { KvTransferParams } from '@pdserve/protocol';
+import type { EngineCoreOutput, EngineCoreOutputs, SchedulerStats } from './engine-core-output.js';
 import { EngineError, EngineStateError, ExecutorError, InvalidRequestError } from './errors.js';
 import { KvCacheManager } from './kv-cache-manager.js';
+import type { KvCacheRegion, KvConnector, KvConnectorEvent } from './kv-connector.js';
+import { KvConnectorBridge } from './kv-connector-bridge.js';
 import type { KvCacheEvent } from './kv-events.js';
 import type { ModelExecutor } from './model-executor.js';
 import { type BuiltModelInput, ModelInputBuilder } from './model-input-builder.js';
@@ -29,6 +32,8 @@ export interface EngineCoreConfig {
   enableChunkedPrefill?: boolean;
   /** Default true. */
   enablePrefixCaching?: boolean;
+  /** KV headroom kept free when admitting while others run (see SchedulerConfig; default 0.01). */
+  admissionWatermark?: number;
   /** Record KvCacheEvents for takeKvEvents() (default false). */
   enableKvCacheEvents?: boolean;
   /** Model fingerprint seeding the block hashes (the gateway hashes prompts with the same seed). */
@@ -37,6 +42,10 @@ export interface EngineCoreConfig {
   eosTokenIds: readonly number[];
   /** A batched sampler (the native one); default: the TypeScript Sampler, row by row. */
   samplingKernel?: SamplingKernel | null;
+  /** Disaggregated prefill/decode: moves prompt KV to or from other instances (see KvConnector). */
+  kvConnector?: KvConnector | null;
+  /** The pool the connector moves blocks of; default: the executor's `kvPool` (ModelRunner's). */
+  kvCacheRegion?: KvCacheRegion | null;
 }
 
 /** A request as submitted to EngineCore. */
@@ -52,6 +61,14 @@ export interface EngineCoreRequest {
    * engine recomputes prompt + outputs and continues exactly where the other one stopped.
    */
   decodeState?: RequestDecodeState;
+  /**
+   * Disaggregated prefill/decode (needs a kvConnector). doRemotePrefill (decode side): blocks for
+   * the whole prompt are reserved now (KvCacheFullError when they cannot be), the request waits in
+   * WAITING_FOR_REMOTE_KVS and `remotePrefillReservation` gives the params for the prefill side.
+   * doRemoteDecode (prefill side, with the decode side's params): the prompt runs with max_tokens
+   * 1, and its blocks go to the decode instance when the first token is sampled.
+   */
+  kvTransferParams?: KvTransferParams | null;
 }
 
 /**
@@ -68,6 +85,8 @@ export class EngineCore {
   private readonly builder: ModelInputBuilder;
   private readonly sampler: Sampler;
   private inFlight = false;
+  /** The KV connector's engine side, when one is configured. */
+  readonly kvConnector: KvConnectorBridge | null;
   /** Called at the end of every step that ran the model (benchmarks set it). */
   onStepMetrics: ((metrics: StepMetrics) => void) | null = null;
 
@@ -89,11 +108,28 @@ export class EngineCore {
         maxNumSeqs: config.maxNumSeqs ?? 256,
         policy: config.policy ?? 'fcfs',
         enableChunkedPrefill: config.enableChunkedPrefill ?? true,
+        admissionWatermark: config.admissionWatermark,
       },
       this.kvCacheManager,
     );
     this.builder = new ModelInputBuilder(executor.blockSize);
     this.sampler = new Sampler(executor.vocabSize, config.samplingKernel ?? null);
+    this.kvConnector = config.kvConnector ? this.attachConnector(config.kvConnector) : null;
+  }
+
+  /** Called with every KV connector event (first token on prefill, transfer outcomes); services set it. */
+  set onKvConnectorEvent(listener: ((event: KvConnectorEvent) => void) | null) {
+    if (this.kvConnector) this.kvConnector.onEvent = listener;
+  }
+
+  /**
+   * Decode side, after addRequest with doRemotePrefill: resolves with the kvTransferParams for the
+   * SubmitReply once the transfer is open under the agent's lease; rejects (ServiceError) when it
+   * could not be opened (the request is then aborted and its blocks freed).
+   */
+  remotePrefillReservation(requestId: string): Promise<KvTransferParams> {
+    if (this.kvConnector === null) throw new EngineStateError('this engine has no KV connector');
+    return this.kvConnector.connector.scheduler.reservation(requestId);
   }
 
   /**
@@ -109,13 +145,20 @@ export class EngineCore {
       throw new InvalidRequestError(req.requestId, "request ids must not contain '#'");
     req.samplingParams.verifyForVocab(vocab);
     const { maxModelLen } = this.config;
+    const kvParams = req.kvTransferParams ?? null;
+    if (kvParams) this.checkRemote(req, kvParams);
     const request = new Request({
       ...req,
-      maxTokens: req.samplingParams.maxTokens ?? Math.max(1, maxModelLen - req.promptTokenIds.length),
+      // The prefill side of a disaggregated request samples the first token only.
+      maxTokens: kvParams?.doRemoteDecode
+        ? 1
+        : (req.samplingParams.maxTokens ?? Math.max(1, maxModelLen - req.promptTokenIds.length)),
       eosTokenIds: this.config.eosTokenIds,
     });
     if (req.decodeState) this.restore(request, req.decodeState);
-    this.scheduler.addRequest(request);
+    if (kvParams?.doRemotePrefill) this.kvConnector!.addRemotePrefill(request);
+    else this.scheduler.addRequest(request);
+    this.kvConnector?.wakeUp();
     return request;
   }
 
@@ -126,6 +169,7 @@ export class EngineCore {
       .filter((r) => users.has(r.userRequestId))
       .map((r) => r.requestId);
     this.scheduler.finishRequests(ids, RequestStatus.FINISHED_ABORTED);
+    this.kvConnector?.wakeUp();
   }
 
   /**
@@ -134,6 +178,28 @@ export class EngineCore {
    */
   finishSequences(requestIds: Iterable<string>, status: FinishedStatus): void {
     this.scheduler.finishRequests(requestIds, status);
+    this.kvConnector?.wakeUp();
+  }
+
+  private checkRemote(req: EngineCoreRequest, params: KvTransferParams): void {
+    if (this.kvConnector === null)
+      throw new InvalidRequestError(req.requestId, 'kvTransferParams need an engine with a KV connector');
+    if (params.doRemotePrefill === params.doRemoteDecode)
+      throw new InvalidRequestError(req.requestId, 'set exactly one of doRemotePrefill and doRemoteDecode');
+    if (req.samplingParams.n > 1)
+      throw new InvalidRequestError(req.requestId, 'n > 1 is not supported with disaggregated prefill');
+    if (req.decodeState) throw new InvalidRequestError(req.requestId, 'decodeState and kvTransferParams exclude each other');
+    if (this.kvConnector.isHolding(req.requestId))
+      throw new InvalidRequestError(req.requestId, 'a transfer still holds the blocks of a request with this id');
+  }
+
+  private attachConnector(connector: KvConnector): KvConnectorBridge {
+    const region = this.config.kvCacheRegion ?? (this.executor as { kvPool?: KvCacheRegion }).kvPool;
+    if (region === undefined || region === null)
+      throw new EngineError('a KV connector needs the KV pool: pass kvCacheRegion or an executor with kvPool');
+    connector.worker.registerKvCaches(region);
+    const limits = { maxModelLen: this.config.maxModelLen, vocabSize: this.executor.vocabSize };
+    return new KvConnectorBridge(connector, this.scheduler, this.kvCacheManager, limits);
   }
 
   private restore(request: Request, state: RequestDecodeState): void {
@@ -150,8 +216,9 @@ export class EngineCore {
     request.promptLogprobsUpTo = request.numPromptTokens;
   }
 
+  /** True while requests run or wait, or outputs of finished transfers wait for the next step. */
   hasUnfinishedRequests(): boolean {
-    return this.scheduler.hasUnfinishedRequests();
+    return this.scheduler.hasUnfinishedRequests() || (this.kvConnector?.hasOutputs ?? false);
   }
 
   get stats(): SchedulerStats {
@@ -172,8 +239,10 @@ export class EngineCore {
   async step(): Promise<EngineCoreOutputs> {
     if (this.inFlight) throw new EngineStateError('step() called while another step is in flight');
     const t0 = performance.now();
+    this.kvConnector?.poll();
     const output = this.scheduler.schedule();
-    if (output.totalNumScheduledTokens === 0) return { outputs: [], schedulerStats: this.stats };
+    if (output.totalNumScheduledTokens === 0) return this.idleStep();
+    const meta = this.kvConnector?.beforeForward(output) ?? null;
     const built = this.builder.build(output);
     const t1 = performance.now();
     this.inFlight = true;
@@ -183,6 +252,7 @@ export class EngineCore {
     let sampled: SampledToken[];
     try {
       logits = await this.execute(output, built);
+      if (meta !== null) await this.kvConnector!.afterForward(meta);
       t2 = performance.now();
       planned = planSamples(output, built, logits, this.sampler, (r) => this.fork(r));
       const pending = this.sampler.sampleRows(logits, planned.items);
@@ -192,6 +262,7 @@ export class EngineCore {
     }
     const t3 = performance.now();
     const outputs = applySamples(this.scheduler, output, planned, sampled);
+    if (this.kvConnector?.hasOutputs) outputs.unshift(...this.kvConnector.takeOutputs());
     const t4 = performance.now();
     this.onStepMetrics?.({
       numScheduledSeqs: output.scheduledRequests.length,
@@ -202,6 +273,24 @@ export class EngineCore {
       sampleMs: t3 - t2,
       updateMs: t4 - t3,
     });
+    return { outputs, schedulerStats: this.stats };
+  }
+
+  /**
+   * A step with nothing to run: reports outputs of finished transfers; when requests only wait for
+   * remote KV, first waits for the connector's progress (or a new request, or an abort).
+   */
+  private async idleStep(): Promise<EngineCoreOutputs> {
+    const bridge = this.kvConnector;
+    if (bridge !== null && !bridge.hasOutputs && bridge.hasRemoteWaiters()) {
+      this.inFlight = true;
+      try {
+        await bridge.waitForProgress();
+      } finally {
+        this.inFlight = false;
+      }
+    }
+    const outputs: EngineCoreOutput[] = bridge?.takeOutputs() ?? [];
     return { outputs, schedulerStats: this.stats };
   }
 

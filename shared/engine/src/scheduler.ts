@@ -24,6 +24,12 @@ export interface SchedulerConfig {
   policy?: SchedulingPolicy;
   /** Split prompts longer than the remaining budget over several steps (default true). */
   enableChunkedPrefill?: boolean;
+  /**
+   * Fraction of the KV pool that admitting a waiting request must leave free while others run:
+   * headroom for the running requests' next blocks, so a full pool does not thrash by
+   * preempt-and-recompute (vLLM v0's watermark; default 0.01, 0 to admit until the pool is full).
+   */
+  admissionWatermark?: number;
 }
 
 /** What one schedule() call has decided so far. */
@@ -46,11 +52,17 @@ export class Scheduler {
   readonly requests = new Map<string, Request>();
   readonly policy: SchedulingPolicy;
   private readonly chunkedPrefill: boolean;
+  private readonly watermarkBlocks: number;
   private finishedIds: string[] = [];
   private arrivalCounter = 0;
   private numPreemptions = 0;
   private numSteps = 0;
   private numGeneratedTokens = 0;
+  /**
+   * Set by EngineCore when a KV connector is plugged in: called when a request finishes; returning
+   * true keeps its blocks allocated (a transfer still uses them) and the caller frees them later.
+   */
+  onRequestFinished: ((request: Request) => boolean) | null = null;
 
   constructor(
     readonly config: SchedulerConfig,
@@ -62,6 +74,9 @@ export class Scheduler {
     }
     this.policy = config.policy ?? 'fcfs';
     this.chunkedPrefill = config.enableChunkedPrefill ?? true;
+    const watermark = config.admissionWatermark ?? 0.01;
+    if (!(watermark >= 0 && watermark < 1)) throw new EngineError('admissionWatermark must be in [0, 1)');
+    this.watermarkBlocks = Math.floor(watermark * kvCacheManager.blockPool.numBlocks);
     this.waiting = createRequestQueue(this.policy);
   }
 
@@ -75,14 +90,20 @@ export class Scheduler {
     });
   }
 
-  /** Queues a new request after `checkFits`. */
-  addRequest(request: Request): void {
+  /**
+   * Queues a new request after `checkFits`. `status` WAITING_FOR_REMOTE_KVS queues a request
+   * whose KV is on its way (the scheduler skips it until it is set to WAITING).
+   */
+  addRequest(
+    request: Request,
+    status: typeof RequestStatus.WAITING | typeof RequestStatus.WAITING_FOR_REMOTE_KVS = RequestStatus.WAITING,
+  ): void {
     if (this.requests.has(request.requestId)) {
       throw new InvalidRequestError(request.requestId, 'a request with this id is already running');
     }
     this.checkFits(request);
     request.arrivalOrder = this.arrivalCounter++;
-    request.status = RequestStatus.WAITING;
+    request.status = status;
     this.requests.set(request.requestId, request);
     this.waiting.add(request);
   }
@@ -255,12 +276,16 @@ export class Scheduler {
   /** Moves the head of the waiting queue to running if its first chunk fits; false otherwise. */
   private admit(request: Request, plan: StepPlan): boolean {
     const kv = this.kvCacheManager;
-    const hit = kv.getComputedBlocks(request);
+    // A request whose prompt KV was loaded from another instance already holds its blocks.
+    const loaded = request.numComputedTokens > 0;
+    const hit = loaded ? { blocks: [], numComputedTokens: request.numComputedTokens } : kv.getComputedBlocks(request);
     const remaining = request.numTokens - hit.numComputedTokens;
     const n = Math.min(remaining, plan.budget);
     if (!this.chunkedPrefill && n < remaining) return false;
+    const left = kv.numFreeBlocks - kv.numBlocksToAllocate(request, n, hit.blocks);
+    if (this.running.length > 0 && left < this.watermarkBlocks) return false;
     if (kv.allocateSlots(request, n, hit.blocks) === null) return false;
-    kv.recordPrefixCacheQuery(request.numTokens, hit.numComputedTokens);
+    if (!loaded) kv.recordPrefixCacheQuery(request.numTokens, hit.numComputedTokens);
     this.waiting.pop();
     this.running.push(request);
     request.status = RequestStatus.RUNNING;
@@ -299,7 +324,7 @@ export class Scheduler {
   private release(request: Request): void {
     const i = this.running.indexOf(request);
     if (i >= 0) this.running.splice(i, 1);
-    this.kvCacheManager.free(request);
+    if (this.onRequestFinished?.(request) !== true) this.kvCacheManager.free(request);
     this.requests.delete(request.requestId);
     this.finishedIds.push(request.requestId);
   }
