@@ -25,12 +25,18 @@ export function benchThroughputCommand(): Command {
       0,
     )
     .option('--prefix-len <n>', 'random prefix shared by every prompt', intOption(0), 0)
-    .option('--kv-cache-gb <g>', 'KV cache cap in GiB (f32 KV)', numberOption(1e-9, 1024), 1)
+    .option('--kv-cache-gb <g>', 'KV cache cap in GiB', numberOption(1e-9, 1024), 1)
     .option('--max-model-len <n>', 'longest sequence (default: the model maximum)', intOption(1))
     .option(
       '--dtype <dtype>',
       'weights in memory: f32, bf16 or q8_0',
       choiceOption(['f32', 'bf16', 'q8_0'] as const),
+      'f32',
+    )
+    .option(
+      '--kv-dtype <dtype>',
+      'KV cache elements: f32 or bf16',
+      choiceOption(['f32', 'bf16'] as const),
       'f32',
     )
     .option('--max-num-seqs <n>', 'sequences per step (engine default 256)', intOption(1))

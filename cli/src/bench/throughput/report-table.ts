@@ -11,7 +11,7 @@ const cell = (x: number): string | number => (Number.isInteger(x) ? String(x) : 
 export function printThroughputReport(r: ThroughputReport): void {
   const hasBaseline = r.baseline === 'static';
   console.log(
-    `model ${r.model} (${r.dtype}), ${r.num_prompts} prompts, input ${r.input_len}, output ${r.output_len}, ` +
+    `model ${r.model} (${r.dtype}, KV ${r.kv_dtype}), ${r.num_prompts} prompts, input ${r.input_len}, output ${r.output_len}, ` +
       `range ratio ${r.range_ratio}, prefix ${r.prefix_len}, KV cap ${r.kv_cache_gb} GiB = ${r.num_kv_blocks} blocks, ` +
       `max model len ${r.max_model_len}, sampler ${r.sampler_isa}`,
   );

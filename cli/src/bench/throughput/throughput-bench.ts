@@ -28,6 +28,8 @@ export interface ThroughputBenchOptions {
   /** Default: the model's maxSeqLen (and at most that). */
   maxModelLen?: number;
   dtype: 'f32' | 'bf16' | 'q8_0';
+  /** KV cache element type (default f32). */
+  kvDtype?: 'f32' | 'bf16';
   maxNumSeqs?: number;
   maxNumBatchedTokens?: number;
   seed: number;
@@ -56,13 +58,14 @@ const GIB = 1024 ** 3;
 /** The native sampler as the engine's SamplingKernel. */
 const nativeKernel: SamplingKernel = { sampleBatch };
 
-/** KV blocks the cap holds for this model (f32 KV): floor(cap / blockBytes). */
+/** KV blocks the cap holds for this model: floor(cap / blockBytes). */
 export function kvBlocksForCap(
   model: LoadedModel,
   kvCacheGb: number,
+  kvDtype: 'f32' | 'bf16' = 'f32',
 ): { numBlocks: number; blockBytes: number } {
   const c = model.config;
-  const blockBytes = c.nLayers * 2 * BLOCK_SIZE * c.nKvHeads * c.headDim * 4;
+  const blockBytes = c.nLayers * 2 * BLOCK_SIZE * c.nKvHeads * c.headDim * (kvDtype === 'bf16' ? 2 : 4);
   return { numBlocks: Math.floor((kvCacheGb * GIB) / blockBytes), blockBytes };
 }
 
@@ -83,7 +86,7 @@ function prepare(o: ThroughputBenchOptions): Prepared {
   const maxModelLen = Math.min(o.maxModelLen ?? model.config.maxSeqLen, model.config.maxSeqLen);
   const dataset = datasetOptions(o, model, o.seed);
   checkFitsModelLen(dataset, maxModelLen);
-  const { numBlocks, blockBytes } = kvBlocksForCap(model, o.kvCacheGb);
+  const { numBlocks, blockBytes } = kvBlocksForCap(model, o.kvCacheGb, o.kvDtype);
   if (numBlocks < Math.ceil(maxModelLen / BLOCK_SIZE)) {
     throw new DatasetError(
       `--kv-cache-gb ${o.kvCacheGb} holds ${numBlocks} blocks of ${blockBytes} bytes, less than one ` +
@@ -103,6 +106,7 @@ export async function runThroughputBench(o: ThroughputBenchOptions): Promise<Thr
   (o.log ?? (() => {}))(`loading ${o.model} as ${o.dtype}; KV cache ${p.numBlocks} blocks`);
   const runner = ModelRunner.create(p.model, {
     dtype: o.dtype,
+    kvDtype: o.kvDtype ?? 'f32',
     blockSize: BLOCK_SIZE,
     numBlocks: p.numBlocks,
     maxModelLen: p.maxModelLen,

@@ -8,6 +8,7 @@ import { decodeRate, summarizeSteps } from './step-summary.js';
 export interface ReportSetup {
   model: string;
   dtype: string;
+  kvDtype?: string;
   numPrompts: number;
   inputLen: number;
   outputLen: number;
@@ -49,6 +50,7 @@ function settings(s: ReportSetup): ThroughputReport {
   return {
     model: s.model,
     dtype: s.dtype,
+    kv_dtype: s.kvDtype ?? 'f32',
     num_prompts: s.numPrompts,
     input_len: s.inputLen,
     output_len: s.outputLen,
