@@ -157,6 +157,7 @@ export class EngineCore {
     });
     if (req.decodeState) this.restore(request, req.decodeState);
     if (kvParams?.doRemotePrefill) this.kvConnector!.addRemotePrefill(request);
+    else if (kvParams?.doRemoteDecode) this.kvConnector!.addRemoteDecode(request);
     else this.scheduler.addRequest(request);
     this.kvConnector?.wakeUp();
     return request;
@@ -188,15 +189,21 @@ export class EngineCore {
       throw new InvalidRequestError(req.requestId, 'set exactly one of doRemotePrefill and doRemoteDecode');
     if (req.samplingParams.n > 1)
       throw new InvalidRequestError(req.requestId, 'n > 1 is not supported with disaggregated prefill');
-    if (req.decodeState) throw new InvalidRequestError(req.requestId, 'decodeState and kvTransferParams exclude each other');
+    if (req.decodeState)
+      throw new InvalidRequestError(req.requestId, 'decodeState and kvTransferParams exclude each other');
     if (this.kvConnector.isHolding(req.requestId))
-      throw new InvalidRequestError(req.requestId, 'a transfer still holds the blocks of a request with this id');
+      throw new InvalidRequestError(
+        req.requestId,
+        'a transfer still holds the blocks of a request with this id',
+      );
   }
 
   private attachConnector(connector: KvConnector): KvConnectorBridge {
     const region = this.config.kvCacheRegion ?? (this.executor as { kvPool?: KvCacheRegion }).kvPool;
     if (region === undefined || region === null)
-      throw new EngineError('a KV connector needs the KV pool: pass kvCacheRegion or an executor with kvPool');
+      throw new EngineError(
+        'a KV connector needs the KV pool: pass kvCacheRegion or an executor with kvPool',
+      );
     connector.worker.registerKvCaches(region);
     const limits = { maxModelLen: this.config.maxModelLen, vocabSize: this.executor.vocabSize };
     return new KvConnectorBridge(connector, this.scheduler, this.kvCacheManager, limits);

@@ -40,6 +40,21 @@ export {
   type KvCacheManagerOptions,
   type PrefixCacheStats,
 } from './kv-cache-manager.js';
+export type {
+  KvCacheRegion,
+  KvConnector,
+  KvConnectorEvent,
+  KvConnectorMatch,
+  KvConnectorMeta,
+  KvConnectorScheduler,
+  KvConnectorWorker,
+  KvFinished,
+  KvHandshakeMetadata,
+  KvRequestFinished,
+  KvSaveSpec,
+} from './kv-connector.js';
+export { KvConnectorBridge } from './kv-connector-bridge.js';
+export { KvCacheFullError } from './kv-connector-errors.js';
 export type { AllBlocksCleared, BlockRemoved, BlockStored, KvCacheEvent } from './kv-events.js';
 export { LLM, type LlmOptions, type LlmTokenizer, type PromptInput } from './llm.js';
 export { applyLogitsProcessors } from './logits-processors.js';

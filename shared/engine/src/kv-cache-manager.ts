@@ -140,6 +140,31 @@ export class KvCacheManager {
     return fresh;
   }
 
+  /**
+   * Decode side of a disaggregated request (EngineCore.addRequest): allocates fresh blocks for the
+   * first `numTokens` tokens, whose KV another instance computes and a transfer writes. They are
+   * not registered in the prefix cache until `cacheExternal` (their content is not there yet).
+   * The request must hold no blocks. Returns the blocks, or null (nothing changed) when the pool
+   * cannot supply them.
+   */
+  allocateExternal(request: Request, numTokens: number): KvCacheBlock[] | null {
+    const id = request.requestId;
+    if (this.reqToBlocks.has(id)) throw new EngineError(`request ${id} already holds blocks`);
+    const n = Math.ceil(numTokens / this.blockSize);
+    if (!this.blockPool.canAllocate(n)) return null;
+    const blocks = this.blockPool.getNewBlocks(n);
+    this.reqToBlocks.set(id, blocks);
+    this.numCachedBlocks.set(id, 0);
+    return [...blocks];
+  }
+
+  /** After a transfer wrote (and verified) the KV of the request's first `numTokens` tokens: registers its full blocks in the prefix cache. */
+  cacheExternal(request: Request, numTokens: number): void {
+    const blocks = this.reqToBlocks.get(request.requestId);
+    if (blocks === undefined) throw new EngineError(`request ${request.requestId} holds no blocks`);
+    this.cacheBlocks(request, blocks, Math.min(numTokens, request.numTokens));
+  }
+
   /** Releases every block of the request (tail first, so its last blocks are evicted first). */
   free(request: Request): void {
     const blocks = this.reqToBlocks.get(request.requestId);

@@ -1,3 +1,4 @@
+import type { KvTransferParams } from '@pdserve/protocol';
 import type { BlockHash } from './block-hasher.js';
 import { EngineError } from './errors.js';
 import { type FinishReason, finishReasonOf, isFinishedStatus, RequestStatus } from './request-status.js';
@@ -21,6 +22,8 @@ export interface RequestInit {
   /** For n > 1: the user-facing request id and this sequence's index (0 for the first). */
   parentRequestId?: string | null;
   index?: number;
+  /** Disaggregated prefill/decode: what to do with the prompt's KV (see KvConnector). */
+  kvTransferParams?: KvTransferParams | null;
 }
 
 /**
@@ -70,6 +73,11 @@ export class Request {
   readonly rng: Xoshiro128;
   /** Count of each generated token, for presence and frequency penalties. */
   readonly outputTokenCounts = new Map<number, number>();
+  /**
+   * Disaggregated prefill/decode (null otherwise): the submitted kvTransferParams; on a decode
+   * instance the KV connector replaces them with the reservation it made (blocks, transfer id).
+   */
+  kvTransferParams: KvTransferParams | null;
   private promptSet: Set<number> | null = null;
 
   constructor(init: RequestInit) {
@@ -85,6 +93,7 @@ export class Request {
     this.cacheSalt = init.cacheSalt ?? null;
     this.parentRequestId = init.parentRequestId ?? null;
     this.index = init.index ?? 0;
+    this.kvTransferParams = init.kvTransferParams ?? null;
     this.allTokenIds = [...init.promptTokenIds];
     this.pendingFork = this.index === 0 && init.samplingParams.n > 1;
     const seed = init.samplingParams.seed;

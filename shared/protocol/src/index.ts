@@ -8,6 +8,7 @@ export {
   type KvLayout,
 } from './instance-info.js';
 export { type InstanceRecord, instanceRecordCodec } from './instance-record.js';
+export { type KvAgentOp, kvAgentSubjects } from './kv-agent-subjects.js';
 export {
   type KvEventBatch,
   kvEventBatchCodec,

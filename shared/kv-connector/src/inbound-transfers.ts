@@ -1,0 +1,219 @@
+import { ServiceError } from '@pdserve/protocol';
+import type { KvOpen, KvTransferNotice } from './agent-messages.js';
+import { blockChecksum } from './block-checksum.js';
+import { transferError } from './kv-connector-errors.js';
+import type { KvBlockSink } from './kv-transport.js';
+import type { PoolAttachment } from './pool-attachments.js';
+import type { KvPeerRef } from './wire-types.js';
+import type { KvCommit, KvCommitReply, KvReserve } from './xfer-messages.js';
+
+/** One transfer into a decode instance's pool, as its agent tracks it. */
+interface Inbound {
+  transferId: string;
+  requestId: string;
+  attachment: PoolAttachment;
+  blockIds: number[];
+  state: 'open' | 'reserved' | 'committed';
+  /** The sender run bound by `reserve`; null while open. */
+  sender: KvPeerRef | null;
+  senderExpiresAt: number;
+}
+
+/** Publishes a notice to the instance that owns a transfer. */
+export type NoticeSink = (instanceId: string, notice: KvTransferNotice) => void;
+
+const samePeer = (a: KvPeerRef | null, b: KvPeerRef) => a?.agentId === b.agentId && a.epoch === b.epoch;
+
+/**
+ * The receiving half of an agent's transactions: open (the decode engine reserved blocks) ->
+ * reserve (a sender run binds itself, under a lease it renews) -> data written through
+ * `targetBlock` -> commit (every block's crc32 verified, the decode engine notified with the
+ * decode state) -> release (forgotten). `abort`, the engine's `cancel`, a sender lease running
+ * out or the engine's detach end it early; after that no byte is written (JS runs one handler at
+ * a time, and every write looks the transfer up first). Owned by KvAgent.
+ */
+export class InboundTransfers implements KvBlockSink {
+  private readonly byId = new Map<string, Inbound>();
+
+  constructor(
+    private readonly notify: NoticeSink,
+    private readonly senderLeaseMs: number,
+  ) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Engine `open`; idempotent for the same transfer. */
+  open(msg: KvOpen, attachment: PoolAttachment): void {
+    const existing = this.byId.get(msg.transferId);
+    if (existing !== undefined) {
+      if (existing.attachment !== attachment || existing.requestId !== msg.requestId)
+        throw new ServiceError('invalid_request', `transfer ${msg.transferId} is open for another request`);
+      return;
+    }
+    const bad = msg.blockIds.find(
+      (b) => !Number.isInteger(b) || b < 0 || b >= attachment.pool.layout.numBlocks,
+    );
+    if (bad !== undefined)
+      throw transferError('invalid_request', msg.transferId, `block ${bad} is not in the pool`);
+    const { transferId, requestId } = msg;
+    const rec: Inbound = {
+      transferId,
+      requestId,
+      attachment,
+      blockIds: [...msg.blockIds],
+      state: 'open',
+      sender: null,
+      senderExpiresAt: 0,
+    };
+    this.byId.set(transferId, rec);
+  }
+
+  /** Sender `reserve`: binds the sender run (idempotent for the same run). */
+  reserve(msg: KvReserve, now: number): void {
+    const rec = this.find(msg.transferId);
+    const a = rec.attachment;
+    if (a.instanceId !== msg.targetInstanceId || a.instanceEpoch !== msg.targetEpoch)
+      throw transferError(
+        'unavailable',
+        msg.transferId,
+        `instance ${msg.targetInstanceId} epoch ${msg.targetEpoch} does not hold it`,
+      );
+    if (rec.sender !== null && !samePeer(rec.sender, msg.from))
+      throw transferError(
+        'unavailable',
+        msg.transferId,
+        `reserved by another sender (${rec.sender.agentId} epoch ${rec.sender.epoch})`,
+      );
+    if (msg.numBlocks !== rec.blockIds.length || msg.blockBytes !== a.pool.blockBytes)
+      throw transferError(
+        'invalid_request',
+        msg.transferId,
+        `expects ${rec.blockIds.length} blocks of ${a.pool.blockBytes} bytes, got ${msg.numBlocks} of ${msg.blockBytes}`,
+      );
+    if (rec.state === 'committed') return;
+    rec.sender = msg.from;
+    rec.state = 'reserved';
+    rec.senderExpiresAt = now + this.senderLeaseMs;
+  }
+
+  targetBlock(transferId: string, from: KvPeerRef, index: number): Uint8Array {
+    const rec = this.find(transferId);
+    if (rec.state !== 'reserved' || !samePeer(rec.sender, from))
+      throw transferError(
+        'aborted',
+        transferId,
+        `takes no data from ${from.agentId} epoch ${from.epoch} (${rec.state})`,
+      );
+    if (!Number.isInteger(index) || index < 0 || index >= rec.blockIds.length)
+      throw transferError('invalid_request', transferId, `block index ${index} is out of range`);
+    const pool = rec.attachment.pool;
+    const start = rec.blockIds[index] * pool.blockBytes;
+    return new Uint8Array(pool.buffer(), start, pool.blockBytes);
+  }
+
+  /** Sender `commit`: verifies every block, then notifies the decode engine. Idempotent. */
+  commit(msg: KvCommit): KvCommitReply {
+    const rec = this.find(msg.transferId);
+    if (!samePeer(rec.sender, msg.from))
+      throw transferError('aborted', msg.transferId, 'not reserved by this sender');
+    if (rec.state === 'committed') return { status: 'committed', badBlocks: [] };
+    if (msg.blockCrcs.length !== rec.blockIds.length)
+      throw transferError(
+        'invalid_request',
+        msg.transferId,
+        `${msg.blockCrcs.length} checksums for ${rec.blockIds.length} blocks`,
+      );
+    const badBlocks: number[] = [];
+    for (let i = 0; i < rec.blockIds.length; i++) {
+      if (blockChecksum(this.targetBlock(rec.transferId, msg.from, i)) !== msg.blockCrcs[i])
+        badBlocks.push(i);
+    }
+    if (badBlocks.length > 0) return { status: 'bad_blocks', badBlocks };
+    rec.state = 'committed';
+    this.notify(rec.attachment.instanceId, {
+      transferId: rec.transferId,
+      requestId: rec.requestId,
+      outcome: 'committed',
+      decodeState: msg.decodeState,
+    });
+    return { status: 'committed', badBlocks: [] };
+  }
+
+  /** Sender `abort` (any time before release): the decode engine is told the transfer failed. */
+  abort(transferId: string, from: KvPeerRef, reason: string): boolean {
+    const rec = this.byId.get(transferId);
+    if (rec === undefined) return false;
+    if (rec.sender !== null && !samePeer(rec.sender, from)) return false;
+    this.end(rec, reason);
+    return true;
+  }
+
+  /** Sender `release` after commit: forgets the transfer. */
+  release(transferId: string, from: KvPeerRef): boolean {
+    const rec = this.byId.get(transferId);
+    if (rec === undefined || !samePeer(rec.sender, from)) return false;
+    if (rec.state !== 'committed')
+      throw transferError('invalid_request', transferId, 'released before commit');
+    this.byId.delete(transferId);
+    return true;
+  }
+
+  /** Engine `cancel`: dropped at once, no notice (the engine asked). */
+  cancel(transferId: string, attachment: PoolAttachment): boolean {
+    const rec = this.byId.get(transferId);
+    if (rec === undefined || rec.attachment !== attachment) return false;
+    this.byId.delete(transferId);
+    return true;
+  }
+
+  /** Sender `renew`: extends the sender lease of its transfers; returns those it does not hold. */
+  renew(from: KvPeerRef, transferIds: readonly string[], now: number): string[] {
+    const unknown: string[] = [];
+    for (const id of transferIds) {
+      const rec = this.byId.get(id);
+      if (rec === undefined || !samePeer(rec.sender, from)) unknown.push(id);
+      else rec.senderExpiresAt = now + this.senderLeaseMs;
+    }
+    return unknown;
+  }
+
+  /** Ends transfers whose sender lease ran out (the sender agent died). */
+  sweep(now: number): void {
+    for (const rec of [...this.byId.values()]) {
+      if (rec.sender === null || rec.senderExpiresAt > now) continue;
+      if (rec.state === 'committed') this.byId.delete(rec.transferId);
+      else this.end(rec, `the lease of sender agent ${rec.sender.agentId} expired`);
+    }
+  }
+
+  /** The instance went away: its transfers are dropped (nobody is left to notify). */
+  dropInstance(attachment: PoolAttachment): void {
+    for (const rec of [...this.byId.values()])
+      if (rec.attachment === attachment) this.byId.delete(rec.transferId);
+  }
+
+  private end(rec: Inbound, reason: string): void {
+    this.byId.delete(rec.transferId);
+    if (rec.state === 'committed') return;
+    const error = transferError('aborted', rec.transferId, reason).toWire();
+    this.notify(rec.attachment.instanceId, {
+      transferId: rec.transferId,
+      requestId: rec.requestId,
+      outcome: 'failed',
+      error,
+    });
+  }
+
+  private find(transferId: string): Inbound {
+    const rec = this.byId.get(transferId);
+    if (rec === undefined)
+      throw transferError(
+        'not_found',
+        transferId,
+        'unknown to the receiving agent (aborted, timed out or never opened)',
+      );
+    return rec;
+  }
+}

@@ -1,0 +1,48 @@
+import type { KvPeerRef } from './wire-types.js';
+
+/** Names of the data paths an agent can speak, preferred first in its announcements. */
+export type KvTransportKind = 'ucx' | 'nats' | 'in-memory';
+
+/**
+ * The receiving agent's side of the data path: where block `index` of an inbound transfer lives.
+ * Implemented by the agent's InboundTransfers; a transport writes into the returned view (the
+ * decode pool's memory), like an RMA put with the pool's rkey. Throws ServiceError when `from` has
+ * not reserved `transferId` (unknown, aborted, committed or another sender run).
+ */
+export interface KvBlockSink {
+  targetBlock(transferId: string, from: KvPeerRef, index: number): Uint8Array;
+}
+
+/** One block to send: its index in the transfer and its bytes (a view into the source pool). */
+export interface KvSendItem {
+  index: number;
+  bytes: Uint8Array;
+}
+
+/** What a transport sends for an outbound transfer: blocks to one peer agent run. */
+export interface KvSendJob {
+  transferId: string;
+  from: KvPeerRef;
+  to: KvPeerRef;
+  items: readonly KvSendItem[];
+  /** The largest message the peer takes (from its handshake). */
+  maxMessageBytes: number;
+  /** Aborted when the transfer is cancelled: stop before the next read of the source pool. */
+  signal: AbortSignal;
+}
+
+/**
+ * A data path between kv-connector agents, under the agent's transaction (handshake, reserve,
+ * commit, release travel on the agent's bus whatever the transport). The agent calls `listen`
+ * once at start and `send` for each batch of staged blocks; the receiver verifies every block's
+ * crc32 at commit, so a transport that cannot acknowledge per block (an RMA put) is caught there
+ * and the blocks are sent again. Implementations: NatsChunkTransport (chunked request/reply,
+ * per-chunk crc and retries), DirectCopyTransport (in-process put, the test double); UCX next.
+ */
+export interface KvTransport {
+  readonly kind: KvTransportKind;
+  listen(self: KvPeerRef, sink: KvBlockSink): void;
+  /** Resolves when every item was delivered (acknowledged where the transport can); throws ServiceError. */
+  send(job: KvSendJob): Promise<void>;
+  close(): void;
+}

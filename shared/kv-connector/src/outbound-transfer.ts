@@ -1,0 +1,228 @@
+import { ServiceError, subjects } from '@pdserve/protocol';
+import { type KvStage, kvAckCodec } from './agent-messages.js';
+import { blockChecksum } from './block-checksum.js';
+import type { NoticeSink } from './inbound-transfers.js';
+import type { KvBus } from './kv-bus.js';
+import { transferError } from './kv-connector-errors.js';
+import type { KvSendItem, KvTransport } from './kv-transport.js';
+import type { PoolAttachment } from './pool-attachments.js';
+import type { KvPeerRef, KvTransferTarget, RequestDecodeState } from './wire-types.js';
+import {
+  type KvHandshakeReply,
+  kvCommitCodec,
+  kvCommitReplyCodec,
+  kvEndCodec,
+  kvReserveCodec,
+} from './xfer-messages.js';
+
+/** What an OutboundTransfer needs from its agent. */
+export interface OutboundContext {
+  bus: KvBus;
+  self: KvPeerRef;
+  transport: KvTransport;
+  requestTimeoutMs: number;
+  /** Rounds of re-sending blocks a commit found bad before giving up. */
+  maxCommitAttempts: number;
+  /** The handshake with the target's agent for this pair of instances (cached by the agent). */
+  session(source: PoolAttachment, target: KvTransferTarget): Promise<KvHandshakeReply>;
+  notify: NoticeSink;
+}
+
+type OutboundState = 'sending' | 'committing' | 'done' | 'failed';
+
+/**
+ * The sending half of one transaction, owned by the prefill host's agent: staged blocks are read
+ * from the prefill pool and sent as they come (handshake and reserve first); once `finish` gave
+ * the block count and decode state and every block went out, commit (blocks the receiver finds
+ * bad are sent again, a bounded number of rounds) and release, then notify the prefill engine
+ * `sent`. Any failure aborts at the receiver and notifies `failed`; `cancel` (the engine asked)
+ * stops before the next read of its pool and resolves once nothing reads it any more.
+ */
+export class OutboundTransfer {
+  state: OutboundState = 'sending';
+  /** The receiver run, once reserved. */
+  peer: KvPeerRef | null = null;
+  private readonly src = new Map<number, number>();
+  private readonly pending = new Set<number>();
+  private readonly crcs: number[] = [];
+  private numBlocks: number | null = null;
+  private decodeState: RequestDecodeState | null = null;
+  private pump: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private commitAttempts = 0;
+  private maxMessageBytes = 0;
+
+  constructor(
+    readonly transferId: string,
+    readonly requestId: string,
+    readonly source: PoolAttachment,
+    readonly target: KvTransferTarget,
+    private readonly ctx: OutboundContext,
+    private readonly onEnd: (t: OutboundTransfer) => void,
+  ) {}
+
+  /** Engine `stage` / `finish`: queues blocks (a block staged again is sent again) and starts sending. */
+  stage(msg: KvStage): void {
+    if (this.state !== 'sending') throw transferError('aborted', this.transferId, `is ${this.state}`);
+    msg.srcBlockIds.forEach((blockId, i) => {
+      this.src.set(msg.firstIndex + i, blockId);
+      this.pending.add(msg.firstIndex + i);
+    });
+    if (msg.numBlocks !== undefined) {
+      if (msg.decodeState === undefined)
+        throw transferError('invalid_request', this.transferId, 'finish without a decode state');
+      if (msg.numBlocks !== this.target.blockIds.length)
+        throw transferError(
+          'invalid_request',
+          this.transferId,
+          `${msg.numBlocks} blocks for ${this.target.blockIds.length} reserved`,
+        );
+      this.numBlocks = msg.numBlocks;
+      this.decodeState = msg.decodeState;
+    }
+    this.kick();
+  }
+
+  /** Engine `cancel`: stops, aborts at the receiver; resolves when the source pool is read no more. */
+  async cancel(reason: string): Promise<void> {
+    if (this.state === 'done' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.abort.abort();
+    await this.pump?.catch(() => {});
+    await this.abortPeer(reason);
+    this.onEnd(this);
+  }
+
+  /** The receiver no longer holds it (renew said so) or the source went away: fail it. */
+  fail(error: ServiceError): void {
+    if (this.state === 'done' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.abort.abort();
+    void (this.pump ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.abortPeer(error.message))
+      .then(() => this.end('failed', error));
+  }
+
+  private kick(): void {
+    this.pump ??= this.run()
+      .catch((err) => this.fail(ServiceError.from(err)))
+      .finally(() => {
+        this.pump = null;
+        if (this.state === 'sending' && this.pending.size > 0) this.kick();
+      });
+  }
+
+  private async run(): Promise<void> {
+    if (this.peer === null) await this.reserve();
+    while (this.pending.size > 0 && !this.abort.signal.aborted) await this.sendPending();
+    if (this.numBlocks !== null && !this.abort.signal.aborted && this.allSent()) await this.commit();
+  }
+
+  private async reserve(): Promise<void> {
+    const hs = await this.ctx.session(this.source, this.target);
+    this.maxMessageBytes = hs.maxMessageBytes;
+    const peer = { agentId: hs.agentId, epoch: hs.epoch };
+    await this.ctx.bus.request(
+      subjects.kvXfer(peer.agentId, 'reserve'),
+      kvReserveCodec,
+      {
+        transferId: this.transferId,
+        from: this.ctx.self,
+        toEpoch: peer.epoch,
+        targetInstanceId: this.target.instanceId,
+        targetEpoch: this.target.instanceEpoch,
+        numBlocks: this.target.blockIds.length,
+        blockBytes: this.source.pool.blockBytes,
+      },
+      kvAckCodec,
+      { timeoutMs: this.ctx.requestTimeoutMs },
+    );
+    this.peer = peer;
+  }
+
+  private async sendPending(): Promise<void> {
+    const indices = [...this.pending].sort((a, b) => a - b);
+    this.pending.clear();
+    const pool = this.source.pool;
+    const items: KvSendItem[] = indices.map((index) => {
+      const bytes = new Uint8Array(pool.buffer(), this.src.get(index)! * pool.blockBytes, pool.blockBytes);
+      this.crcs[index] = blockChecksum(bytes);
+      return { index, bytes };
+    });
+    await this.ctx.transport.send({
+      transferId: this.transferId,
+      from: this.ctx.self,
+      to: this.peer!,
+      items,
+      maxMessageBytes: this.maxMessageBytes,
+      signal: this.abort.signal,
+    });
+  }
+
+  private allSent(): boolean {
+    for (let i = 0; i < this.numBlocks!; i++) if (this.crcs[i] === undefined) return false;
+    return true;
+  }
+
+  private async commit(): Promise<void> {
+    this.state = 'committing';
+    const reply = await this.ctx.bus.request(
+      subjects.kvXfer(this.peer!.agentId, 'commit'),
+      kvCommitCodec,
+      { ...this.header(), blockCrcs: this.crcs.slice(0, this.numBlocks!), decodeState: this.decodeState! },
+      kvCommitReplyCodec,
+      { timeoutMs: this.ctx.requestTimeoutMs },
+    );
+    if (reply.status === 'bad_blocks') {
+      if (++this.commitAttempts >= this.ctx.maxCommitAttempts)
+        throw transferError(
+          'internal',
+          this.transferId,
+          `blocks ${reply.badBlocks.join(', ')} still fail their checksum`,
+        );
+      this.state = 'sending';
+      for (const i of reply.badBlocks) this.pending.add(i);
+      return;
+    }
+    await this.ctx.bus.request(
+      subjects.kvXfer(this.peer!.agentId, 'release'),
+      kvEndCodec,
+      { ...this.header(), reason: 'committed' },
+      kvAckCodec,
+      { timeoutMs: this.ctx.requestTimeoutMs },
+    );
+    this.end('sent', null);
+  }
+
+  private header() {
+    return { transferId: this.transferId, from: this.ctx.self, toEpoch: this.peer!.epoch };
+  }
+
+  /** Best effort: the receiver also frees what we held when our lease runs out. */
+  private async abortPeer(reason: string): Promise<void> {
+    const agentId = this.peer?.agentId ?? this.target.agentId;
+    try {
+      await this.ctx.bus.request(
+        subjects.kvXfer(agentId, 'abort'),
+        kvEndCodec,
+        { transferId: this.transferId, from: this.ctx.self, toEpoch: this.peer?.epoch ?? 0, reason },
+        kvAckCodec,
+        { timeoutMs: this.ctx.requestTimeoutMs },
+      );
+    } catch {
+      // The receiver is gone or restarted: it holds nothing of ours any more.
+    }
+  }
+
+  private end(outcome: 'sent' | 'failed', error: ServiceError | null): void {
+    if (outcome === 'sent') this.state = 'done';
+    this.onEnd(this);
+    this.ctx.notify(this.source.instanceId, {
+      transferId: this.transferId,
+      requestId: this.requestId,
+      outcome,
+      ...(error === null ? {} : { error: error.toWire() }),
+    });
+  }
+}
