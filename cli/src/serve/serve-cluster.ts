@@ -27,7 +27,8 @@ interface EngineSpec {
 
 /**
  * The processes behind `pdserve serve`, started in dependency order and each awaited by its ready
- * event: nats-server (JetStream, temp store, 8 MiB payloads), the engine instances (N prefill,
+ * event: nats-server (JetStream, temp store, 8 MiB payloads), the host's kv-connector agent (when
+ * N > 0: the engines attach their KV pools to it), the engine instances (N prefill,
  * M decode; role 'both' when N is 0), the router (which then already sees every instance), the
  * gateway (whose URL the cluster reports). `failure` resolves when any child dies on its own;
  * stop() ends them in reverse order. Children run in their own process groups, so Ctrl-C reaches
@@ -66,27 +67,25 @@ export class ServeCluster {
       verbose: options.verbose,
     });
     const started: ChildService[] = [];
-    const spawnService = (name: string, main: string, args: string[]) => {
-      const child = new ChildService({
-        name,
-        command: process.execPath,
-        args: [main, ...args],
-        env: childEnv(options),
-        cwd: REPO_ROOT,
-        log,
-        show: (line) => options.verbose || !line.startsWith('DEBUG'),
-      });
+    const spawn = (name: string, main: string, args: string[], readyWhen?: (line: string) => boolean) => {
+      const child = spawnService(options, log, { name, main, args, readyWhen });
       started.push(child);
       return child;
     };
     try {
+      // One kv-connector agent for this host, when there are prefill instances to hand KV over.
+      const agentId = options.prefill > 0 ? `kv-agent-${process.pid}` : undefined;
+      if (agentId !== undefined) {
+        const agentArgs = ['--nats.servers', nats.url, '--agent-id', agentId];
+        await spawn('kv-agent', SERVICE_MAINS.kvConnector, agentArgs, (l) => l.startsWith('{"ready":true'))
+          .ready;
+      }
       const engines = engineSpecs(options).map((e) =>
-        spawnService(e.name, e.main, engineArgs(options, e, nats.url)),
+        spawn(e.name, e.main, engineArgs(options, e, nats.url, agentId)),
       );
       await Promise.all(engines.map((e) => e.ready));
-      await spawnService('router', SERVICE_MAINS.router, ['--nats', nats.url]).ready;
-      const gateway = await spawnService('gateway', SERVICE_MAINS.gateway, gatewayArgs(options, nats.url))
-        .ready;
+      await spawn('router', SERVICE_MAINS.router, ['--nats', nats.url]).ready;
+      const gateway = await spawn('gateway', SERVICE_MAINS.gateway, gatewayArgs(options, nats.url)).ready;
       return new ServeCluster(nats, started, String(gateway.url));
     } catch (error) {
       await Promise.all(started.map((s) => s.stop()));
@@ -99,7 +98,8 @@ export class ServeCluster {
   async stop(): Promise<void> {
     this.#stopping = true;
     const byName = (prefix: string) => this.services.filter((s) => s.name.startsWith(prefix));
-    for (const group of [byName('gateway'), byName('router'), [...byName('prefill'), ...byName('decode')]]) {
+    const engines = [...byName('prefill'), ...byName('decode')];
+    for (const group of [byName('gateway'), byName('router'), engines, byName('kv-agent')]) {
       await Promise.all(group.map((s) => s.stop()));
     }
     await this.nats.stop();
@@ -115,6 +115,24 @@ export class ServeCluster {
   static describe(failure: ServiceFailure): string {
     return `${failure.service} exited unexpectedly (${describeExit(failure.exit)})`;
   }
+}
+
+/** One service process of the cluster: this Node on its main, in the repository root. */
+function spawnService(
+  options: ServeClusterOptions,
+  log: (line: string) => void,
+  spec: { name: string; main: string; args: string[]; readyWhen?: ((line: string) => boolean) | undefined },
+): ChildService {
+  return new ChildService({
+    name: spec.name,
+    command: process.execPath,
+    args: [spec.main, ...spec.args],
+    env: childEnv(options),
+    cwd: REPO_ROOT,
+    log,
+    show: (line) => options.verbose || !line.startsWith('DEBUG'),
+    ...(spec.readyWhen === undefined ? {} : { readyWhen: spec.readyWhen }),
+  });
 }
 
 function engineSpecs(o: ServeConfig): EngineSpec[] {
@@ -136,8 +154,9 @@ function modelArgs(o: ServeConfig): string[] {
   ];
 }
 
-function engineArgs(o: ServeConfig, spec: EngineSpec, natsUrl: string): string[] {
+function engineArgs(o: ServeConfig, spec: EngineSpec, natsUrl: string, agentId?: string): string[] {
   return [
+    ...(agentId === undefined ? [] : ['--kv-connector.agent-id', agentId]),
     '--nats',
     natsUrl,
     ...modelArgs(o),

@@ -9,6 +9,7 @@ export const SERVICE_MAINS = {
   router: fileURLToPath(new URL('../../../services/router/dist/main.js', import.meta.url)),
   prefill: fileURLToPath(new URL('../../../services/prefill/dist/main.js', import.meta.url)),
   decode: fileURLToPath(new URL('../../../services/decode/dist/main.js', import.meta.url)),
+  kvConnector: fileURLToPath(new URL('../../../services/kv-connector/dist/main.js', import.meta.url)),
 } as const;
 
 /** The default model of `pdserve serve`. */

@@ -8,6 +8,7 @@ import {
 } from '@pdserve/protocol';
 import type { NatsClient } from '@pdserve/runtime';
 import { type ClusterCallOptions, unreachable } from './cluster-route.js';
+import type { GenerateRequest } from './serving-backend.js';
 
 /** A SubmitRequest without what the decision decides (task, instances, transfer parameters). */
 export type SubmitBase = Omit<
@@ -35,6 +36,15 @@ async function submitTo(
 }
 
 /**
+ * Whether a request must run colocated even when the router chose a pair: the KV hand-over carries
+ * the first token but not its logprobs nor the prompt's, and the engine moves one sequence only
+ * (n = 1), so such requests run prefill and decode on the decode instance.
+ */
+export function needsColocated(sampling: GenerateRequest['sampling']): boolean {
+  return (sampling.n ?? 1) > 1 || sampling.logprobs != null || sampling.promptLogprobs != null;
+}
+
+/**
  * Hands a routed request to its instances and resolves once they accepted it (design §3).
  * Colocated: one submit, task 'both'. Disaggregated: the decode instance first (task 'decode'; it
  * reserves blocks for the prompt and returns them as kvTransferParams), then the prefill
@@ -46,11 +56,11 @@ export async function submitToCluster(
   client: NatsClient,
   decision: RouteDecision,
   base: SubmitBase,
-  options: ClusterCallOptions,
+  options: ClusterCallOptions & { colocatedOnly?: boolean },
 ): Promise<void> {
   const decodeId = decision.decodeInstanceId;
   const prefillId = decision.prefillInstanceId;
-  if (decision.mode === 'colocated' || prefillId === undefined) {
+  if (decision.mode === 'colocated' || prefillId === undefined || options.colocatedOnly === true) {
     await submitTo(client, decodeId, { ...base, task: 'both', decodeInstanceId: decodeId }, options);
     return;
   }

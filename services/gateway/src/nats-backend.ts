@@ -4,7 +4,7 @@ import { type InstanceInfo, type RouteRequest, ServiceError } from '@pdserve/pro
 import { CancelBus, ClusterView, type NatsClient, TokenStreamSubscriber } from '@pdserve/runtime';
 import { wireSampling as wireSamplingOf } from '@pdserve/serving';
 import { askRouter, type ClusterCallOptions } from './cluster-route.js';
-import { type SubmitBase, submitToCluster } from './cluster-submit.js';
+import { needsColocated, type SubmitBase, submitToCluster } from './cluster-submit.js';
 import { type NatsBackendOptions, servedModelOf } from './nats-backend-options.js';
 import type { GenerateRequest, ServedModel, ServingBackend } from './serving-backend.js';
 import { toServiceError } from './to-service-error.js';
@@ -80,6 +80,7 @@ export class NatsBackend implements ServingBackend {
       await submitToCluster(this.#client, decision, this.#submitBase(req, requestId), {
         ...calls,
         timeoutMs: this.#options.submitTimeoutMs ?? 5000,
+        colocatedOnly: needsColocated(req.sampling),
       });
       let cached = decision.numCachedTokens;
       for await (const batch of stream) {

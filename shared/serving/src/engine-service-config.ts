@@ -29,6 +29,16 @@ export const engineServiceSchema = z.object({
     .describe("the instance's role (default: the service's; 'both' = colocated)"),
   instanceId: z.string().min(1).optional().describe('unique instance id (default: role-host-pid)'),
   engine: engineSchema,
+  kvConnector: z.object({
+    agentId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('kv-connector agent on this host (unset: no disaggregated tasks)'),
+    leaseMs: int(1).optional().describe('attachment lease at the agent'),
+    recvTimeoutMs: int(1).optional().describe("decode side: wait this long for a prompt's KV"),
+    sendTimeoutMs: int(1).optional().describe('prefill side: wait this long for a transfer'),
+  }),
   discovery: discoveryConfigSchema,
   stream: z.object({
     keepaliveMs: int(0).default(1000).describe('token stream keepalive interval (0: none)'),

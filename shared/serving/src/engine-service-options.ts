@@ -1,7 +1,16 @@
 import type { ModelEngineOptions } from '@pdserve/engine';
 import type { LoadedModel } from '@pdserve/model';
-import type { InstanceRole, KvConnectorEndpoint } from '@pdserve/protocol';
+import type { InstanceRole } from '@pdserve/protocol';
 import type { NatsClient, RuntimeLogger } from '@pdserve/runtime';
+
+/** The KV connector of an engine instance: its agent and timings (ms). */
+export interface EngineKvConnectorOptions {
+  agentId: string;
+  leaseMs?: number;
+  recvTimeoutMs?: number;
+  sendTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
 
 /** How an EngineService is built: the model, its role, identity, engine limits and timings. */
 export interface EngineServiceOptions {
@@ -16,8 +25,11 @@ export interface EngineServiceOptions {
   instanceId?: string;
   /** Engine and runner settings (vLLM's names in camelCase); KV events are always on. */
   engine?: Omit<ModelEngineOptions, 'enableKvCacheEvents'>;
-  /** Where KV transfers go; absent: this instance cannot take part in disaggregated requests. */
-  kvConnector?: KvConnectorEndpoint;
+  /**
+   * The kv-connector agent on this host that moves this instance's KV blocks (the `nats`
+   * connector); absent: the instance takes no part in disaggregated requests.
+   */
+  kvConnector?: EngineKvConnectorOptions;
   /** Discovery timing: record re-put interval and bucket max_age (ms). */
   heartbeatMs?: number;
   ttlMs?: number;

@@ -1,6 +1,15 @@
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createModelEngine, type ModelEngine, type RequestOutput, SamplingParams } from '@pdserve/engine';
+import {
+  createModelEngine,
+  EngineLoop,
+  type KvConnectorEvent,
+  type ModelEngine,
+  type RequestSink,
+  SamplingParams,
+} from '@pdserve/engine';
+import { type AgentKvConnector, createNatsKvConnector } from '@pdserve/kv-connector';
+import { modelFingerprint } from '@pdserve/model';
 import {
   type Cancel,
   type InstanceInfo,
@@ -18,50 +27,63 @@ import {
   type RuntimeLogger,
   type TypedSubscription,
 } from '@pdserve/runtime';
+import { EarlyCancels } from './early-cancels.js';
 import { engineErrorToServiceError } from './engine-error-mapping.js';
 import type { EngineServiceOptions } from './engine-service-options.js';
 import { instanceInfoOf } from './instance-info-of.js';
 import { KvEventPublisher } from './kv-event-publisher.js';
 import { LoadTracker } from './load-tracker.js';
+import { PrefillSink } from './prefill-sink.js';
 import { RequestRunner } from './request-runner.js';
+import { checkSubmit } from './submit-checks.js';
 import { wireSampling } from './wire-sampling.js';
 
-/** How long a Cancel for a request not (yet) here is remembered. */
-const EARLY_CANCEL_MS = 30_000;
-
 /**
- * One engine instance as a NATS service (design §2): it loads the model, registers in discovery
- * and heartbeats its load, publishes its prefix-cache events, accepts SubmitRequests on its submit
- * subject (replying once the engine queued the request), streams each request's tokens, and
- * aborts requests named by a Cancel (freeing their blocks at once). The prefill and decode mains
- * build one with their role; stop() leaves discovery, fails the streams in flight and unmaps the
- * KV pool (removing its /dev/shm name).
+ * One engine instance as a NATS service (design §2-3): it loads the model, registers in discovery
+ * and heartbeats its load, publishes its prefix-cache events, takes SubmitRequests on its submit
+ * subject (replying once the engine queued the request; a decode task's reply carries the KV
+ * blocks it reserved), streams each request's tokens, and aborts requests named by a Cancel
+ * (freeing their blocks at once). With a KV connector it takes part in disaggregated requests: as
+ * prefill it sends the first token at once and the prompt's KV to the decode instance; as decode
+ * it waits for that KV and continues from the transferred decode state. The prefill and decode
+ * mains build one; stop() leaves discovery, fails the streams in flight, detaches from the agent
+ * and unmaps the KV pool (removing its /dev/shm name).
  */
 export class EngineService {
   readonly info: InstanceInfo;
   readonly engine: ModelEngine;
+  readonly connector: AgentKvConnector | null;
   readonly #options: EngineServiceOptions;
   readonly #logger: RuntimeLogger;
+  readonly #loop: EngineLoop;
   readonly #registry: InstanceRegistry;
   readonly #tracker: LoadTracker;
   readonly #kvEvents: KvEventPublisher;
-  readonly #runners = new Map<string, RequestRunner>();
-  /** Cancels that arrived before their submit (id -> when), so a late submit is refused. */
-  readonly #earlyCancels = new Map<string, number>();
+  readonly #sinks = new Map<string, RequestSink>();
+  readonly #earlyCancels = new EarlyCancels();
   #subscriptions: TypedSubscription[] = [];
   #state: 'new' | 'serving' | 'stopped' = 'new';
 
   constructor(options: EngineServiceOptions) {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
-    this.engine = createModelEngine(options.model, { ...options.engine, enableKvCacheEvents: true });
+    const id = options.instanceId ?? `${options.role}-${hostname()}-${process.pid}`;
+    const epoch = Date.now();
+    this.connector = this.#createConnector(id, epoch);
+    this.engine = createModelEngine(options.model, {
+      ...options.engine,
+      enableKvCacheEvents: true,
+      ...(this.connector === null ? {} : { kvConnector: this.connector }),
+    });
     const core = this.engine.llm.engineCore;
+    // The service drives the core with its own loop (the LLM's stays idle): it needs full EngineCoreRequests.
+    this.#loop = new EngineLoop(core, options.model.tokenizer);
     this.info = instanceInfoOf(this.engine, {
-      id: options.instanceId ?? `${options.role}-${hostname()}-${process.pid}`,
+      id,
       role: options.role,
       model: options.servedModelName,
-      epoch: Date.now(),
-      kvConnector: options.kvConnector ?? { agentId: 'none', transports: [] },
+      epoch,
+      kvConnector: this.connector?.endpoint() ?? { agentId: 'none', transports: [] },
     });
     this.#tracker = new LoadTracker({
       stats: () => core.stats,
@@ -69,8 +91,8 @@ export class EngineService {
     });
     this.#kvEvents = new KvEventPublisher(options.client, {
       model: this.info.model,
-      instanceId: this.info.id,
-      epoch: this.info.epoch,
+      instanceId: id,
+      epoch,
       take: () => core.takeKvEvents(),
     });
     this.#registry = new InstanceRegistry(options.client, {
@@ -81,23 +103,20 @@ export class EngineService {
     this.#instrument();
   }
 
-  /** Requests accepted and not finished. */
+  /** Requests accepted whose stream (or first token, for prefill tasks) is not over. */
   get numActiveRequests(): number {
-    return this.#runners.size;
+    return this.#sinks.size;
   }
 
-  /** Starts serving: submit and cancel subscriptions first, then the discovery record. */
+  /** Starts serving: the agent attachment, the submit and cancel subscriptions, then discovery. */
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new ServiceError('internal', `instance ${this.info.id} was already started`);
+    await this.connector?.ready();
     const client = this.#options.client;
+    const submit = subjects.submit(this.info.model, this.info.id);
     this.#subscriptions = [
-      client.serve(
-        subjects.submit(this.info.model, this.info.id),
-        submitRequestCodec,
-        submitReplyCodec,
-        (r) => this.#submit(r),
-      ),
+      client.serve(submit, submitRequestCodec, submitReplyCodec, (r) => this.#submit(r)),
       new CancelBus(client).listen((cancel) => this.#cancel(cancel)),
     ];
     await client.flush();
@@ -109,29 +128,42 @@ export class EngineService {
     );
   }
 
-  /**
-   * Leaves discovery, stops taking requests, ends every stream in flight with 'unavailable',
-   * aborts their engine requests and closes the engine (unmapping and unlinking the KV pool).
-   * Idempotent; the NATS connection stays open (its owner closes it).
-   */
+  /** Leaves discovery, ends every stream with 'unavailable', aborts the requests, detaches, closes the engine. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     const wasServing = this.#state === 'serving';
     this.#state = 'stopped';
-    if (wasServing) {
+    if (wasServing)
       await this.#registry.deregister().catch((err) => this.#logger.warn({ err }, 'deregister failed'));
-    }
     for (const sub of this.#subscriptions) sub.unsubscribe();
     const error = new ServiceError('unavailable', `instance ${this.info.id} is shutting down; retry`, {
       retryAfterS: 1,
     });
-    for (const [id, runner] of [...this.#runners]) {
-      runner.fail(error);
-      this.engine.llm.abort(id);
+    for (const [id, sink] of [...this.#sinks]) {
+      if (sink instanceof RequestRunner) sink.failWith(error);
+      this.#loop.abort(id);
     }
-    this.#runners.clear();
+    this.#sinks.clear();
+    await this.connector?.close().catch((err) => this.#logger.warn({ err }, 'KV connector shutdown failed'));
     await this.#options.client.flush().catch(() => {});
     this.engine.close();
+  }
+
+  #createConnector(instanceId: string, epoch: number): AgentKvConnector | null {
+    const kv = this.#options.kvConnector;
+    if (kv === undefined) return null;
+    const fingerprint = modelFingerprint(this.#options.model);
+    return createNatsKvConnector(this.#options.client, {
+      instanceId,
+      epoch,
+      agentId: kv.agentId,
+      modelFingerprint: fingerprint,
+      hashSeed: fingerprint,
+      ...(kv.leaseMs === undefined ? {} : { leaseMs: kv.leaseMs }),
+      ...(kv.recvTimeoutMs === undefined ? {} : { recvTimeoutMs: kv.recvTimeoutMs }),
+      ...(kv.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: kv.sendTimeoutMs }),
+      ...(kv.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: kv.requestTimeoutMs }),
+    });
   }
 
   #instrument(): void {
@@ -140,6 +172,7 @@ export class EngineService {
       this.#tracker.observe(metrics);
       this.#kvEvents.flush();
     };
+    core.onKvConnectorEvent = (event) => this.#onKvConnectorEvent(event);
     const delayMs = this.#options.stepDelayMs ?? 0;
     if (delayMs > 0) {
       const runner = this.engine.runner;
@@ -156,92 +189,106 @@ export class EngineService {
     return this.#tracker.report();
   }
 
-  #submit(request: SubmitRequest): SubmitReply {
+  async #submit(request: SubmitRequest): Promise<SubmitReply> {
     if (this.#state !== 'serving') {
       throw new ServiceError('unavailable', `instance ${this.info.id} is not serving`, { retryAfterS: 1 });
     }
-    if (request.model !== this.info.model) {
-      throw new ServiceError(
-        'model_not_found',
-        `instance ${this.info.id} serves ${this.info.model}, not ${request.model}`,
-      );
-    }
-    if (this.#wasCancelled(request.requestId)) {
+    checkSubmit(request, this.info, this.connector !== null);
+    if (this.#earlyCancels.take(request.requestId)) {
       throw new ServiceError('aborted', `request ${request.requestId} was cancelled before it arrived`);
     }
-    if (request.task !== 'both') {
-      throw new ServiceError(
-        'unavailable',
-        `instance ${this.info.id} has no KV connector, so it cannot run a '${request.task}' task`,
-        { retryAfterS: 1 },
-      );
-    }
     this.#accept(request);
-    return { requestId: request.requestId, instanceId: this.info.id, epoch: this.info.epoch };
+    const reply: SubmitReply = {
+      requestId: request.requestId,
+      instanceId: this.info.id,
+      epoch: this.info.epoch,
+    };
+    if (request.task !== 'decode') return reply;
+    try {
+      return {
+        ...reply,
+        kvTransferParams: await this.engine.llm.engineCore.remotePrefillReservation(request.requestId),
+      };
+    } catch (error) {
+      this.#abort(request.requestId, ServiceError.from(error, 'unavailable'));
+      throw engineErrorToServiceError(error);
+    }
   }
 
-  /** Queues the request in the engine (throwing a ServiceError if it refuses) and starts its stream. */
+  /** Queues the request in the engine (throwing a ServiceError if it refuses) with its sink. */
   #accept(request: SubmitRequest): void {
-    const llm = this.engine.llm;
-    let outputs: AsyncIterable<RequestOutput>;
+    const id = request.requestId;
+    const onEnd = () => {
+      if (this.#sinks.get(id) === sink) this.#sinks.delete(id);
+    };
+    const sink: RequestSink =
+      request.task === 'prefill'
+        ? new PrefillSink(this.#options.client, id, onEnd)
+        : new RequestRunner(
+            {
+              requestId: id,
+              numPromptTokens: request.promptTokenIds.length,
+              streamStartSeq: request.streamStartSeq,
+            },
+            { client: this.#options.client, logger: this.#logger, onEnd, ...this.#streamTimings() },
+          );
     try {
-      const params = SamplingParams.create({
+      const samplingParams = SamplingParams.create({
         ...wireSampling.fromWire(request.samplingParams),
         outputKind: 'delta',
       });
-      outputs = llm.stream(
+      this.#loop.addRequest(
         {
+          requestId: id,
           promptTokenIds: request.promptTokenIds,
-          requestId: request.requestId,
+          samplingParams,
           ...(request.priority === undefined ? {} : { priority: request.priority }),
           ...(request.cacheSalt === undefined ? {} : { cacheSalt: request.cacheSalt }),
+          ...(request.task === 'both' ? {} : { kvTransferParams: request.kvTransferParams }),
         },
-        params,
+        sink,
       );
     } catch (error) {
+      if (sink instanceof RequestRunner) sink.failWith(engineErrorToServiceError(error));
       throw engineErrorToServiceError(error);
     }
-    const runner = new RequestRunner(
-      {
-        requestId: request.requestId,
-        numPromptTokens: request.promptTokenIds.length,
-        ...(request.streamStartSeq === undefined ? {} : { streamStartSeq: request.streamStartSeq }),
-      },
-      {
-        client: this.#options.client,
-        logger: this.#logger,
-        ...(this.#options.keepaliveMs === undefined ? {} : { keepaliveMs: this.#options.keepaliveMs }),
-        ...(this.#options.lingerMs === undefined ? {} : { lingerMs: this.#options.lingerMs }),
-      },
-    );
-    this.#runners.set(request.requestId, runner);
-    void runner.run(outputs).finally(() => {
-      if (this.#runners.get(request.requestId) === runner) this.#runners.delete(request.requestId);
-    });
+    this.#sinks.set(id, sink);
+  }
+
+  #streamTimings() {
+    const { keepaliveMs, lingerMs } = this.#options;
+    return {
+      ...(keepaliveMs === undefined ? {} : { keepaliveMs }),
+      ...(lingerMs === undefined ? {} : { lingerMs }),
+    };
+  }
+
+  /** Ends the request's stream with `error` and aborts it in the engine (freeing its blocks). */
+  #abort(requestId: string, error: ServiceError): void {
+    const sink = this.#sinks.get(requestId);
+    if (sink instanceof RequestRunner) sink.failWith(error);
+    this.#loop.abort(requestId);
+  }
+
+  #onKvConnectorEvent(event: KvConnectorEvent): void {
+    if (event.type === 'recvFailed') {
+      const why = `the prompt's KV did not arrive: ${event.error.message}`;
+      this.#abort(event.requestId, new ServiceError('unavailable', why, { retryAfterS: 1 }));
+    } else if (event.type === 'sendFinished' && !event.ok) {
+      this.#logger.warn(
+        { requestId: event.requestId, err: event.error },
+        'KV transfer to the decode instance failed',
+      );
+    }
   }
 
   #cancel(cancel: Cancel): void {
-    if (!this.#runners.has(cancel.requestId)) {
-      this.#pruneEarlyCancels();
-      this.#earlyCancels.set(cancel.requestId, Date.now());
+    if (!this.#sinks.has(cancel.requestId)) {
+      this.#earlyCancels.add(cancel.requestId);
       return;
     }
     this.#logger.debug({ requestId: cancel.requestId, reason: cancel.reason }, 'request cancelled');
-    // Aborting frees the request's blocks now; its stream ends with finish reason 'abort'.
-    this.engine.llm.abort(cancel.requestId);
-  }
-
-  #wasCancelled(requestId: string): boolean {
-    this.#pruneEarlyCancels();
-    return this.#earlyCancels.delete(requestId);
-  }
-
-  #pruneEarlyCancels(): void {
-    const now = Date.now();
-    // Insertion order is arrival order: stop at the first one still fresh.
-    for (const [id, at] of this.#earlyCancels) {
-      if (now - at <= EARLY_CANCEL_MS) break;
-      this.#earlyCancels.delete(id);
-    }
+    // Aborting frees the request's blocks now (or when its transfer lets go); the stream ends with finish reason 'abort'.
+    this.#loop.abort(cancel.requestId);
   }
 }

@@ -1,7 +1,6 @@
-import type { RequestOutput } from '@pdserve/engine';
+import type { RequestOutput, RequestSink } from '@pdserve/engine';
 import type { ServiceError } from '@pdserve/protocol';
-import type { NatsClient, RuntimeLogger } from '@pdserve/runtime';
-import { TokenStreamPublisher } from '@pdserve/runtime';
+import { type NatsClient, type RuntimeLogger, TokenStreamPublisher } from '@pdserve/runtime';
 import { engineErrorToServiceError } from './engine-error-mapping.js';
 import { outputBatches } from './output-batches.js';
 
@@ -20,19 +19,21 @@ export interface RequestRunnerOptions {
   /** Keepalive interval and post-end replay linger of the stream (ms). */
   keepaliveMs?: number;
   lingerMs?: number;
+  /** Called once when the stream ended (done or failed). */
+  onEnd?: () => void;
 }
 
 /**
- * Pumps one request's delta outputs from the engine into its token stream: numbered batches (the
- * publisher answers replays, so a resumed subscriber neither repeats nor loses tokens), the last
- * one with usage, or a failure as the stream's error. EngineService starts one per accepted
- * SubmitRequest; fail() ends the stream early (shutdown).
+ * The engine's sink for one request that this instance generates (colocated, or decode): its
+ * delta outputs become numbered TokenBatches (the publisher answers replays, so a resumed
+ * subscriber neither repeats nor loses tokens), the last one carries usage, a failure ends the
+ * stream with its error. EngineService adds one per accepted SubmitRequest to its EngineLoop.
  */
-export class RequestRunner {
+export class RequestRunner implements RequestSink {
   readonly requestId: string;
   readonly #request: RunnerRequest;
   readonly #publisher: TokenStreamPublisher;
-  readonly #logger: RuntimeLogger;
+  readonly #options: RequestRunnerOptions;
   #completionTokens = 0;
   #cachedTokens = 0;
   #ended = false;
@@ -40,7 +41,7 @@ export class RequestRunner {
   constructor(request: RunnerRequest, options: RequestRunnerOptions) {
     this.requestId = request.requestId;
     this.#request = request;
-    this.#logger = options.logger;
+    this.#options = options;
     this.#publisher = new TokenStreamPublisher(options.client, request.requestId, {
       ...(request.streamStartSeq === undefined ? {} : { startSeq: request.streamStartSeq }),
       ...(options.keepaliveMs === undefined ? {} : { keepaliveMs: options.keepaliveMs }),
@@ -48,39 +49,39 @@ export class RequestRunner {
     });
   }
 
-  /** Streams every output of `outputs` until it ends; never throws (failures end the stream). */
-  async run(outputs: AsyncIterable<RequestOutput>): Promise<void> {
-    try {
-      for await (const output of outputs) {
-        if (this.#ended) return;
-        this.#send(output);
-        if (output.finished) break;
-      }
-      this.#end();
-    } catch (error) {
-      this.fail(engineErrorToServiceError(error));
-    }
+  /** True once the stream ended. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
-  /** Ends the stream with `error` (the subscriber's iteration throws it); no-op once ended. */
-  fail(error: ServiceError): void {
+  /** One delta output: its batches, and the end of the stream when it is the last. */
+  push(output: RequestOutput): void {
     if (this.#ended) return;
-    this.#ended = true;
-    if (error.code === 'internal')
-      this.#logger.warn({ requestId: this.requestId, err: error }, 'request failed');
-    this.#publisher.fail(error);
-  }
-
-  #send(output: RequestOutput): void {
     this.#cachedTokens = Math.max(this.#cachedTokens, output.numCachedTokens);
     for (const body of outputBatches(output)) {
       this.#completionTokens += body.tokenIds.length;
       this.#publisher.send(body);
     }
+    if (output.finished) this.#end();
+  }
+
+  /** The engine failed the request (EngineLoop calls it with engine errors). */
+  fail(error: Error): void {
+    this.failWith(engineErrorToServiceError(error));
+  }
+
+  /** Ends the stream with `error` (the subscriber's iteration throws it); no-op once ended. */
+  failWith(error: ServiceError): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (error.code === 'internal') {
+      this.#options.logger.warn({ requestId: this.requestId, err: error }, 'request failed');
+    }
+    this.#publisher.fail(error);
+    this.#options.onEnd?.();
   }
 
   #end(): void {
-    if (this.#ended) return;
     this.#ended = true;
     this.#publisher.end({
       numCachedTokens: this.#cachedTokens,
@@ -90,5 +91,6 @@ export class RequestRunner {
         cachedTokens: this.#cachedTokens,
       },
     });
+    this.#options.onEnd?.();
   }
 }

@@ -28,6 +28,9 @@ async function startService(role: InstanceRole, cfg: EngineServiceConfig): Promi
     role,
     ...(cfg.instanceId === undefined ? {} : { instanceId: cfg.instanceId }),
     engine: cfg.engine,
+    ...(cfg.kvConnector.agentId === undefined
+      ? {}
+      : { kvConnector: { ...cfg.kvConnector, agentId: cfg.kvConnector.agentId } }),
     heartbeatMs: cfg.discovery.heartbeatMs,
     ttlMs: cfg.discovery.ttlMs,
     keepaliveMs: cfg.stream.keepaliveMs,

@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+
+/** One simulated host: a network namespace and its addresses. */
+export interface NetnsHost {
+  name: string;
+  /** The address other hosts reach it at. */
+  address: string;
+  /** `ip netns exec NAME`: prefix of a command that runs inside it. */
+  exec: string[];
+}
+
+/** Two hosts A and B, linked by veth, plus a link from this (root) namespace to A. */
+export interface TwoHosts {
+  a: NetnsHost;
+  b: NetnsHost;
+  /** A's address on its link to the root namespace (what the test's HTTP client reaches). */
+  aFromRoot: string;
+  /** Deletes both namespaces (and with them the veth links); idempotent, never throws. */
+  cleanup(): void;
+}
+
+function ip(args: string[]): { ok: boolean; err: string } {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  return { ok: r.status === 0, err: `${r.stderr ?? ''}${r.error?.message ?? ''}`.trim() };
+}
+
+function must(args: string[]): void {
+  const r = ip(args);
+  if (!r.ok) throw new Error(`ip ${args.join(' ')} failed: ${r.err}`);
+}
+
+/** Why network namespaces cannot be used here, or null when they can. */
+export function netnsUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'not running as root (ip netns needs CAP_SYS_ADMIN)';
+  const list = ip(['netns', 'list']);
+  if (!list.ok) return `ip netns is not available: ${list.err || 'the ip command failed'}`;
+  return null;
+}
+
+/**
+ * Builds two network namespaces that stand for two hosts, with addresses only in 10.213.N.0/29
+ * (N from this process id) on veth links it creates: A 10.213.N.1 <-> B 10.213.N.2, and
+ * root 10.213.N.5 <-> A 10.213.N.6. Cleans up on failure and at process exit.
+ */
+export function createTwoHosts(): TwoHosts {
+  const tag = String(process.pid % 100_000);
+  const n = 8 + (process.pid % 200);
+  const [nsA, nsB] = [`pdserve-a-${tag}`, `pdserve-b-${tag}`];
+  const net = (last: number) => `10.213.${n}.${last}`;
+  const cleanup = () => {
+    for (const ns of [nsA, nsB]) ip(['netns', 'del', ns]);
+    ip(['link', 'del', `pdr${tag}`]);
+  };
+  process.once('exit', cleanup);
+  try {
+    must(['netns', 'add', nsA]);
+    must(['netns', 'add', nsB]);
+    must([
+      'link',
+      'add',
+      `pda${tag}`,
+      'netns',
+      nsA,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `pdb${tag}`,
+      'netns',
+      nsB,
+    ]);
+    must(['link', 'add', `pdr${tag}`, 'type', 'veth', 'peer', 'name', `pdra${tag}`, 'netns', nsA]);
+    const inA = ['-n', nsA];
+    const inB = ['-n', nsB];
+    must([...inA, 'addr', 'add', `${net(1)}/30`, 'dev', `pda${tag}`]);
+    must([...inB, 'addr', 'add', `${net(2)}/30`, 'dev', `pdb${tag}`]);
+    must([...inA, 'addr', 'add', `${net(6)}/30`, 'dev', `pdra${tag}`]);
+    must(['addr', 'add', `${net(5)}/30`, 'dev', `pdr${tag}`]);
+    for (const [ns, dev] of [
+      [nsA, 'lo'],
+      [nsA, `pda${tag}`],
+      [nsA, `pdra${tag}`],
+      [nsB, 'lo'],
+      [nsB, `pdb${tag}`],
+    ]) {
+      must(['-n', ns, 'link', 'set', dev, 'up']);
+    }
+    must(['link', 'set', `pdr${tag}`, 'up']);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  return {
+    a: { name: nsA, address: net(1), exec: ['ip', 'netns', 'exec', nsA] },
+    b: { name: nsB, address: net(2), exec: ['ip', 'netns', 'exec', nsB] },
+    aFromRoot: net(6),
+    cleanup: () => {
+      process.off('exit', cleanup);
+      cleanup();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { ChildService } from '../serve/child-service.js';
+import { NatsServerProcess } from '../serve/nats-server-process.js';
+import { SERVICE_MAINS } from '../serve/service-paths.js';
+import { instancesOf, MODEL_PATH, post, recentLogs, referenceEngine } from './e2e-support.js';
+import { createTwoHosts, type NetnsHost, netnsUnavailable, type TwoHosts } from './netns-hosts.js';
+
+const skip = netnsUnavailable();
+if (skip !== null) console.log(`# two-hosts test skipped: ${skip}`);
+
+/**
+ * Two hosts as network namespaces: A runs nats-server (bound to A's address), the router, the
+ * prefill instance and the gateway; B runs the decode instance and reaches NATS over the veth link.
+ * The test's client reaches the gateway over a second link into A. Namespaces are removed in every
+ * case (after(), and at process exit).
+ */
+describe('two hosts: prefill and decode in separate network namespaces', { skip: skip ?? false }, () => {
+  let hosts: TwoHosts;
+  let nats: NatsServerProcess;
+  const services: ChildService[] = [];
+  const lines: string[] = [];
+  let url = '';
+
+  const start = (host: NetnsHost, name: string, main: string, args: string[]) => {
+    const child = new ChildService({
+      name,
+      command: host.exec[0],
+      args: [...host.exec.slice(1), process.execPath, main, '--nats', nats.url, ...args],
+      log: (line) => lines.push(line),
+    });
+    services.push(child);
+    return child.ready;
+  };
+
+  before(async () => {
+    hosts = createTwoHosts();
+    nats = await NatsServerProcess.start({
+      host: hosts.a.address,
+      wrap: hosts.a.exec,
+      log: (l) => lines.push(l),
+    });
+    const engine = ['--model', MODEL_PATH, '--engine.num-blocks', '64', '--discovery.heartbeat-ms', '200'];
+    await Promise.all([
+      start(hosts.a, 'prefill', SERVICE_MAINS.prefill, [...engine, '--instance-id', 'prefill-on-a']),
+      start(hosts.b, 'decode', SERVICE_MAINS.decode, [...engine, '--instance-id', 'decode-on-b']),
+    ]);
+    await start(hosts.a, 'router', SERVICE_MAINS.router, []);
+    const gateway = await start(hosts.a, 'gateway', SERVICE_MAINS.gateway, [
+      '--model',
+      MODEL_PATH,
+      '--host',
+      hosts.aFromRoot,
+      '--port',
+      '0',
+    ]);
+    url = String(gateway.url);
+  });
+
+  after(async () => {
+    for (const s of [...services].reverse()) await s.stop();
+    await nats?.stop();
+    hosts?.cleanup();
+  });
+
+  it('serves a request whose engine runs on the other host', async () => {
+    const instances = await instancesOf(url);
+    assert.deepEqual(instances.map((i) => i.id).sort(), ['decode-on-b', 'prefill-on-a']);
+    const prompt = 'Once upon a time';
+    const res = await post(url, '/v1/completions', { prompt, max_tokens: 16, temperature: 0 });
+    assert.equal(
+      res.status,
+      200,
+      `${await res.clone().text()}\n${lines.slice(-40).join('\n')}${recentLogs()}`,
+    );
+    const body = (await res.json()) as { choices: { text: string }[]; usage: { completion_tokens: number } };
+    const ref = referenceEngine();
+    try {
+      const ids = ((await (await post(url, '/tokenize', { prompt })).json()) as { tokens: number[] }).tokens;
+      const [want] = await ref.generate(ids, { maxTokens: 16, temperature: 0 });
+      assert.equal(body.choices[0].text, want.text);
+      assert.equal(body.usage.completion_tokens, want.tokenIds.length);
+    } finally {
+      ref.close();
+    }
+  });
+
+  it('runs each service in its host namespace and NATS on an address of host A', () => {
+    assert.ok(nats.url.startsWith(`nats://${hosts.a.address}:`), nats.url);
+    const where = Object.fromEntries(
+      services.map((s) => {
+        const r = spawnSync('ip', ['netns', 'identify', String(s.pid)], { encoding: 'utf8' });
+        return [s.name, r.stdout.trim()];
+      }),
+    );
+    assert.deepEqual(where, {
+      prefill: hosts.a.name,
+      decode: hosts.b.name,
+      router: hosts.a.name,
+      gateway: hosts.a.name,
+    });
+  });
+});
