@@ -26,6 +26,8 @@ export interface KvAgentInfo {
   epoch: number;
   host: string;
   transports: string[];
+  /** What it holds now: attached pools, inbound and outbound transfers (for operators and leak checks). */
+  stats?: { attachments: number; inbound: number; outbound: number };
 }
 
 /** Engine -> agent `detach` / `renew`, and the engine side of `info` (empty refs allowed). */
@@ -99,6 +101,9 @@ export const kvAgentInfoCodec = defineMessage<KvAgentInfo>(
     epoch: kvWire.count(),
     host: z.string(),
     transports: z.array(z.string()),
+    stats: z
+      .object({ attachments: kvWire.count(), inbound: kvWire.count(), outbound: kvWire.count() })
+      .optional(),
   }),
 );
 

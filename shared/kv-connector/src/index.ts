@@ -7,9 +7,12 @@ export {
   type KvAgentInfo,
   type KvAttach,
   type KvCancel,
+  type KvInstanceRef,
   type KvOpen,
   type KvStage,
   type KvTransferNotice,
+  kvAgentInfoCodec,
+  kvInstanceRefCodec,
   kvTransferNoticeCodec,
 } from './agent-messages.js';
 export { blockChecksum } from './block-checksum.js';

@@ -120,7 +120,7 @@ export class KvAgent {
         a.attach(m, Date.now());
         return this.info;
       }),
-      this.serve('info', kvInstanceRefCodec, kvAgentInfoCodec, () => this.info),
+      this.serve('info', kvInstanceRefCodec, kvAgentInfoCodec, () => ({ ...this.info, stats: this.stats() })),
       this.serve('detach', kvInstanceRefCodec, kvAckCodec, (m) =>
         ack(a.detach(m.instanceId, m.instanceEpoch)),
       ),

@@ -5,14 +5,18 @@ import { NatsKvBus } from './nats-kv-bus.js';
 import type { KillableBus, KvTestFabric } from './test-cluster.js';
 
 /**
- * TEST SUPPORT: the `nats` connector's fabric: a real nats-server (max payload `maxPayloadBytes`),
+ * TEST SUPPORT: the `nats` connector's fabric: a real nats-server (max payload `maxPayloadBytes`, or the one at `url`),
  * one connection per process, and NatsChunkTransport with chunks capped at `maxChunkBytes` (so a
  * block is split across chunks) and a short chunk timeout.
  */
 export async function natsFabric(
-  options: { maxPayloadBytes?: number; maxChunkBytes?: number } = {},
+  options: { maxPayloadBytes?: number; maxChunkBytes?: number; url?: string } = {},
 ): Promise<KvTestFabric> {
-  const server = await startNatsServer({ maxPayloadBytes: options.maxPayloadBytes ?? 8 * 1024 * 1024 });
+  // A given server (url) is the caller's to stop.
+  const server =
+    options.url === undefined
+      ? await startNatsServer({ maxPayloadBytes: options.maxPayloadBytes ?? 8 * 1024 * 1024 })
+      : { url: options.url, stop: async () => {} };
   const clients: NatsClient[] = [];
   return {
     name: 'nats',
