@@ -3,7 +3,7 @@ import type { EngineCoreOutput, EngineCoreOutputs, SchedulerStats } from './engi
 import { EngineError, EngineStateError, ExecutorError, InvalidRequestError } from './errors.js';
 import { KvCacheManager } from './kv-cache-manager.js';
 import type { KvCacheRegion, KvConnector, KvConnectorEvent } from './kv-connector.js';
-import { KvConnectorBridge } from './kv-connector-bridge.js';
+import { attachKvConnector, checkRemoteRequest, type KvConnectorBridge } from './kv-connector-bridge.js';
 import type { KvCacheEvent } from './kv-events.js';
 import type { ModelExecutor } from './model-executor.js';
 import { type BuiltModelInput, ModelInputBuilder } from './model-input-builder.js';
@@ -114,7 +114,9 @@ export class EngineCore {
     );
     this.builder = new ModelInputBuilder(executor.blockSize);
     this.sampler = new Sampler(executor.vocabSize, config.samplingKernel ?? null);
-    this.kvConnector = config.kvConnector ? this.attachConnector(config.kvConnector) : null;
+    this.kvConnector = config.kvConnector
+      ? attachKvConnector(config.kvConnector, executor, config, this.scheduler, this.kvCacheManager)
+      : null;
   }
 
   /** Called with every KV connector event (first token on prefill, transfer outcomes); services set it. */
@@ -146,7 +148,12 @@ export class EngineCore {
     req.samplingParams.verifyForVocab(vocab);
     const { maxModelLen } = this.config;
     const kvParams = req.kvTransferParams ?? null;
-    if (kvParams) this.checkRemote(req, kvParams);
+    if (kvParams) checkRemoteRequest(this.kvConnector, req, kvParams);
+    if (this.kvConnector?.isHolding(req.requestId))
+      throw new InvalidRequestError(
+        req.requestId,
+        'a transfer still holds the blocks of a request with this id',
+      );
     const request = new Request({
       ...req,
       // The prefill side of a disaggregated request samples the first token only.
@@ -180,33 +187,6 @@ export class EngineCore {
   finishSequences(requestIds: Iterable<string>, status: FinishedStatus): void {
     this.scheduler.finishRequests(requestIds, status);
     this.kvConnector?.wakeUp();
-  }
-
-  private checkRemote(req: EngineCoreRequest, params: KvTransferParams): void {
-    if (this.kvConnector === null)
-      throw new InvalidRequestError(req.requestId, 'kvTransferParams need an engine with a KV connector');
-    if (params.doRemotePrefill === params.doRemoteDecode)
-      throw new InvalidRequestError(req.requestId, 'set exactly one of doRemotePrefill and doRemoteDecode');
-    if (req.samplingParams.n > 1)
-      throw new InvalidRequestError(req.requestId, 'n > 1 is not supported with disaggregated prefill');
-    if (req.decodeState)
-      throw new InvalidRequestError(req.requestId, 'decodeState and kvTransferParams exclude each other');
-    if (this.kvConnector.isHolding(req.requestId))
-      throw new InvalidRequestError(
-        req.requestId,
-        'a transfer still holds the blocks of a request with this id',
-      );
-  }
-
-  private attachConnector(connector: KvConnector): KvConnectorBridge {
-    const region = this.config.kvCacheRegion ?? (this.executor as { kvPool?: KvCacheRegion }).kvPool;
-    if (region === undefined || region === null)
-      throw new EngineError(
-        'a KV connector needs the KV pool: pass kvCacheRegion or an executor with kvPool',
-      );
-    connector.worker.registerKvCaches(region);
-    const limits = { maxModelLen: this.config.maxModelLen, vocabSize: this.executor.vocabSize };
-    return new KvConnectorBridge(connector, this.scheduler, this.kvCacheManager, limits);
   }
 
   private restore(request: Request, state: RequestDecodeState): void {
@@ -289,7 +269,7 @@ export class EngineCore {
    */
   private async idleStep(): Promise<EngineCoreOutputs> {
     const bridge = this.kvConnector;
-    if (bridge !== null && !bridge.hasOutputs && bridge.hasRemoteWaiters()) {
+    if (bridge?.shouldWait()) {
       this.inFlight = true;
       try {
         await bridge.waitForProgress();

@@ -1,9 +1,11 @@
+import type { KvTransferParams } from '@pdserve/protocol';
 import { checkStop } from './check-stop.js';
 import type { EngineCoreOutput } from './engine-core-output.js';
-import { InvalidRequestError } from './errors.js';
+import { EngineError, InvalidRequestError } from './errors.js';
 import type { KvCacheManager } from './kv-cache-manager.js';
-import type { KvConnector, KvConnectorEvent, KvConnectorMeta } from './kv-connector.js';
+import type { KvCacheRegion, KvConnector, KvConnectorEvent, KvConnectorMeta } from './kv-connector.js';
 import { KvCacheFullError } from './kv-connector-errors.js';
+import type { ModelExecutor } from './model-executor.js';
 import type { Request, RequestDecodeState } from './request.js';
 import { type FinishedStatus, isFinishedStatus, RequestStatus } from './request-status.js';
 import type { Scheduler } from './scheduler.js';
@@ -106,7 +108,12 @@ export class KvConnectorBridge {
     return this.outputs.length > 0;
   }
 
-  /** True when some request waits for remote KV (a step with nothing to run may wait for progress). */
+  /** A step that found nothing to run should wait for progress: no outputs to report, and requests wait for remote KV. */
+  shouldWait(): boolean {
+    return !this.hasOutputs && this.hasRemoteWaiters();
+  }
+
+  /** True when some request waits for remote KV. */
   hasRemoteWaiters(): boolean {
     for (const r of this.scheduler.waiting)
       if (r.status === RequestStatus.WAITING_FOR_REMOTE_KVS) return true;
@@ -209,4 +216,36 @@ export class KvConnectorBridge {
       numCachedTokens: Math.max(0, request.numCachedTokens),
     };
   }
+}
+
+/** EngineCore's constructor: registers the pool with the connector and builds the bridge. */
+export function attachKvConnector(
+  connector: KvConnector,
+  executor: ModelExecutor,
+  config: { maxModelLen: number; kvCacheRegion?: KvCacheRegion | null },
+  scheduler: Scheduler,
+  kv: KvCacheManager,
+): KvConnectorBridge {
+  const region = config.kvCacheRegion ?? (executor as { kvPool?: KvCacheRegion }).kvPool;
+  if (region === undefined || region === null)
+    throw new EngineError('a KV connector needs the KV pool: pass kvCacheRegion or an executor with kvPool');
+  connector.worker.registerKvCaches(region);
+  const limits = { maxModelLen: config.maxModelLen, vocabSize: executor.vocabSize };
+  return new KvConnectorBridge(connector, scheduler, kv, limits);
+}
+
+/** EngineCore.addRequest: a request with kvTransferParams must suit this engine (InvalidRequestError). */
+export function checkRemoteRequest(
+  bridge: KvConnectorBridge | null,
+  req: { requestId: string; samplingParams: { n: number }; decodeState?: unknown },
+  params: KvTransferParams,
+): void {
+  const fail = (why: string) => {
+    throw new InvalidRequestError(req.requestId, why);
+  };
+  if (bridge === null) fail('kvTransferParams need an engine with a KV connector');
+  if (params.doRemotePrefill === params.doRemoteDecode)
+    fail('set exactly one of doRemotePrefill and doRemoteDecode');
+  if (req.samplingParams.n > 1) fail('n > 1 is not supported with disaggregated prefill');
+  if (req.decodeState) fail('decodeState and kvTransferParams exclude each other');
 }

@@ -14,7 +14,7 @@ import { type KvTransferParams, ServiceError } from '@pdserve/protocol';
 import type { AgentLink } from './agent-link.js';
 import type { ConnectorState, RecvRecord, SendRecord } from './connector-state.js';
 import { transferError } from './kv-connector-errors.js';
-import type { KvTransferTarget } from './wire-types.js';
+import { remoteDecodeTarget } from './remote-decode-target.js';
 
 /** The facts of this instance the scheduler half puts into the params it hands out. */
 export interface ConnectorIdentity {
@@ -46,7 +46,7 @@ export class AgentConnectorScheduler implements KvConnectorScheduler {
 
   getNumNewMatchedTokens(request: Request, numComputedTokens: number): KvConnectorMatch {
     const p = request.kvTransferParams;
-    if (p?.doRemoteDecode) this.targetOf(request);
+    if (p?.doRemoteDecode) remoteDecodeTarget(request, this.id.blockSize());
     if (!p?.doRemotePrefill) return { numExternalTokens: 0, loadAsync: false };
     return { numExternalTokens: request.numPromptTokens - numComputedTokens, loadAsync: true };
   }
@@ -75,6 +75,7 @@ export class AgentConnectorScheduler implements KvConnectorScheduler {
       state: 'opening',
       opened,
       settleOpen,
+      openSent: Promise.resolve(),
       listed: false,
       timer: null,
     };
@@ -84,8 +85,9 @@ export class AgentConnectorScheduler implements KvConnectorScheduler {
       requestId: request.requestId,
       blockIds: rec.blockIds,
       numTokens: numExternalTokens,
+      ttlMs: this.id.recvTimeoutMs,
     };
-    this.link.open(open).then(
+    rec.openSent = this.link.open(open).then(
       () => this.opened(rec),
       (err) => this.openFailed(rec, ServiceError.from(err, 'unavailable')),
     );
@@ -146,7 +148,7 @@ export class AgentConnectorScheduler implements KvConnectorScheduler {
   sendRecord(request: Request): SendRecord {
     let rec = this.state.sends.get(request.requestId);
     if (rec === undefined) {
-      const target = this.targetOf(request);
+      const target = remoteDecodeTarget(request, this.id.blockSize());
       const params = request.kvTransferParams!;
       rec = {
         requestId: request.requestId,
@@ -192,11 +194,9 @@ export class AgentConnectorScheduler implements KvConnectorScheduler {
     if (rec.state === 'cancelling') return { delayFree: true, kvTransferParams: rec.params };
     rec.state = 'cancelling';
     rec.settleOpen(new ServiceError('aborted', `request ${rec.requestId} ended before its KV arrived`));
-    const settled = rec.opened.then(
-      () => this.link.cancel(rec.transferId, 'the request ended'),
-      () => false,
-    );
-    void settled
+    // Cancel once the open settled, whatever its answer: the agent may hold it even if the reply was lost.
+    void rec.openSent
+      .then(() => this.link.cancel(rec.transferId, 'the request ended'))
       .catch(() => false)
       .then(() => {
         this.state.dropRecv(rec);
@@ -274,32 +274,5 @@ export class AgentConnectorScheduler implements KvConnectorScheduler {
       .cancel(rec.transferId, error.message)
       .catch(() => false)
       .then(() => this.state.endSend(rec, error));
-  }
-
-  /** Validates a prefill-side request's params; throws ServiceError 'invalid_request'. */
-  private targetOf(request: Request): KvTransferTarget {
-    const p = request.kvTransferParams!;
-    const { remoteAgentId, remoteInstanceId, remoteEpoch, remoteBlockIds, transferId, numTokens } = p;
-    const need = Math.ceil(request.numPromptTokens / this.id.blockSize());
-    const missing =
-      remoteAgentId === undefined ||
-      remoteInstanceId === undefined ||
-      remoteEpoch === undefined ||
-      transferId === undefined;
-    if (missing || remoteBlockIds?.length !== need || numTokens !== request.numPromptTokens) {
-      throw new ServiceError(
-        'invalid_request',
-        `request ${request.requestId}: kvTransferParams for remote decode need remoteAgentId, remoteInstanceId, ` +
-          `remoteEpoch, transferId, ${need} remoteBlockIds and numTokens ${request.numPromptTokens}`,
-        { param: 'kvTransferParams' },
-      );
-    }
-    return {
-      agentId: remoteAgentId!,
-      instanceId: remoteInstanceId!,
-      instanceEpoch: remoteEpoch!,
-      blockIds: remoteBlockIds!,
-      numTokens: numTokens!,
-    };
   }
 }

@@ -47,6 +47,8 @@ export interface KvOpen extends KvInstanceRef {
   requestId: string;
   blockIds: number[];
   numTokens: number;
+  /** The agent fails it (notice `failed`) if no sender reserved it within this long (plus a lease). */
+  ttlMs?: number;
 }
 
 /**
@@ -119,6 +121,7 @@ export const kvOpenCodec = defineMessage<KvOpen>(
     requestId: kvWire.id(),
     blockIds: z.array(kvWire.count()),
     numTokens: kvWire.positive(),
+    ttlMs: kvWire.positive().optional(),
   }),
 );
 

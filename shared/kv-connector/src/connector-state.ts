@@ -12,6 +12,8 @@ export interface RecvRecord {
   state: 'opening' | 'open' | 'cancelling';
   opened: Promise<KvTransferParams>;
   settleOpen: (error: ServiceError | null) => void;
+  /** The `open` request itself, settled (either way) once the agent answered or it failed. */
+  openSent: Promise<void>;
   /** Listed in a step's meta.loads already. */
   listed: boolean;
   timer: NodeJS.Timeout | null;

@@ -17,6 +17,8 @@ interface Inbound {
   /** The sender run bound by `reserve`; null while open. */
   sender: KvPeerRef | null;
   senderExpiresAt: number;
+  /** While open: failed if no sender reserved it by then. */
+  openExpiresAt: number;
 }
 
 /** Publishes a notice to the instance that owns a transfer. */
@@ -45,7 +47,7 @@ export class InboundTransfers implements KvBlockSink {
   }
 
   /** Engine `open`; idempotent for the same transfer. */
-  open(msg: KvOpen, attachment: PoolAttachment): void {
+  open(msg: KvOpen, attachment: PoolAttachment, now: number): void {
     const existing = this.byId.get(msg.transferId);
     if (existing !== undefined) {
       if (existing.attachment !== attachment || existing.requestId !== msg.requestId)
@@ -66,6 +68,9 @@ export class InboundTransfers implements KvBlockSink {
       state: 'open',
       sender: null,
       senderExpiresAt: 0,
+      // A lease later than the engine's own timeout: a backstop for an engine that lost track.
+      openExpiresAt:
+        msg.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + msg.ttlMs + this.senderLeaseMs,
     };
     this.byId.set(transferId, rec);
   }
@@ -179,10 +184,14 @@ export class InboundTransfers implements KvBlockSink {
     return unknown;
   }
 
-  /** Ends transfers whose sender lease ran out (the sender agent died). */
+  /** Ends transfers whose sender lease ran out (the sender agent died) or that nobody reserved in time. */
   sweep(now: number): void {
     for (const rec of [...this.byId.values()]) {
-      if (rec.sender === null || rec.senderExpiresAt > now) continue;
+      if (rec.sender === null) {
+        if (rec.openExpiresAt <= now) this.end(rec, 'no sender reserved it in time');
+        continue;
+      }
+      if (rec.senderExpiresAt > now) continue;
       if (rec.state === 'committed') this.byId.delete(rec.transferId);
       else this.end(rec, `the lease of sender agent ${rec.sender.agentId} expired`);
     }

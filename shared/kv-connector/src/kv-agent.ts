@@ -128,7 +128,7 @@ export class KvAgent {
         ack(a.renew(m.instanceId, m.instanceEpoch, Date.now())),
       ),
       this.serve('open', kvOpenCodec, kvAckCodec, (m) => {
-        this.inbound.open(m, this.source(m));
+        this.inbound.open(m, this.source(m), Date.now());
         return ack(true);
       }),
       this.serve('stage', kvStageCodec, kvAckCodec, (m) => {
