@@ -98,6 +98,7 @@ export interface InstanceHealth {
   numFreeBlocks: number;
   numRunning: number;
   numWaiting: number;
+  prefillTokensPerS: number;
   timestampMs: number;
 }
 

@@ -73,14 +73,14 @@ describe('pdserve serve: cancellation frees every block (colocated instances)', 
       seen += new TextDecoder().decode((await reader.read()).value);
     await waitUntil(
       async () => someBusy(await instancesOf(serve.url)),
-      5000,
+      10_000,
       'a heartbeat showing the request',
     );
     const abortedAt = Date.now();
     controller.abort();
     await waitUntil(
       async () => allFreeSince(await instancesOf(serve.url), abortedAt),
-      5000,
+      10_000,
       'every block free',
     );
     const elapsed = Date.now() - abortedAt;
@@ -100,7 +100,7 @@ describe('pdserve serve: cancellation frees every block (colocated instances)', 
     ).catch((error: Error) => error);
     await waitUntil(
       async () => someBusy(await instancesOf(serve.url)),
-      5000,
+      10_000,
       'a heartbeat showing the request',
     );
     const abortedAt = Date.now();
@@ -108,7 +108,7 @@ describe('pdserve serve: cancellation frees every block (colocated instances)', 
     assert.ok((await pending) instanceof Error, 'the client saw its own abort');
     await waitUntil(
       async () => allFreeSince(await instancesOf(serve.url), abortedAt),
-      5000,
+      10_000,
       'every block free',
     );
   });
@@ -128,7 +128,7 @@ describe('pdserve serve: cancellation frees every block (colocated instances)', 
     });
     await waitUntil(
       async () => someBusy(await instancesOf(serve.url)),
-      5000,
+      10_000,
       'a heartbeat showing the requests',
     );
     controller.abort();
@@ -136,6 +136,10 @@ describe('pdserve serve: cancellation frees every block (colocated instances)', 
     const body = (await (await survivor).json()) as { usage: { completion_tokens: number } };
     assert.equal(body.usage.completion_tokens, 20);
     const doneAt = Date.now();
-    await waitUntil(async () => allFreeSince(await instancesOf(serve.url), doneAt), 5000, 'every block free');
+    await waitUntil(
+      async () => allFreeSince(await instancesOf(serve.url), doneAt),
+      10_000,
+      'every block free',
+    );
   });
 });

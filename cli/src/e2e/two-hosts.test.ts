@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ChildService } from '../serve/child-service.js';
 import { NatsServerProcess } from '../serve/nats-server-process.js';
 import { SERVICE_MAINS } from '../serve/service-paths.js';
-import { instancesOf, MODEL_PATH, post, recentLogs, referenceEngine } from './e2e-support.js';
+import { instancesOf, MODEL_PATH, post, recentLogs, referenceEngine, waitUntil } from './e2e-support.js';
 import { createTwoHosts, type NetnsHost, netnsUnavailable, type TwoHosts } from './netns-hosts.js';
 
 const skip = netnsUnavailable();
@@ -12,7 +12,8 @@ if (skip !== null) console.log(`# two-hosts test skipped: ${skip}`);
 
 /**
  * Two hosts as network namespaces: A runs nats-server (bound to A's address), the router, the
- * prefill instance and the gateway; B runs the decode instance and reaches NATS over the veth link.
+ * prefill instance, its kv-connector agent and the gateway; B runs the decode instance and its
+ * agent, and reaches NATS over the veth link, so prompt KV moves from A to B across it.
  * The test's client reaches the gateway over a second link into A. Namespaces are removed in every
  * case (after(), and at process exit).
  */
@@ -23,12 +24,19 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
   const lines: string[] = [];
   let url = '';
 
-  const start = (host: NetnsHost, name: string, main: string, args: string[]) => {
+  const start = (
+    host: NetnsHost,
+    name: string,
+    main: string,
+    args: string[],
+    readyWhen?: (l: string) => boolean,
+  ) => {
     const child = new ChildService({
       name,
       command: host.exec[0],
-      args: [...host.exec.slice(1), process.execPath, main, '--nats', nats.url, ...args],
+      args: [...host.exec.slice(1), process.execPath, main, ...args],
       log: (line) => lines.push(line),
+      ...(readyWhen === undefined ? {} : { readyWhen }),
     });
     services.push(child);
     return child.ready;
@@ -41,13 +49,42 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
       wrap: hosts.a.exec,
       log: (l) => lines.push(l),
     });
-    const engine = ['--model', MODEL_PATH, '--engine.num-blocks', '64', '--discovery.heartbeat-ms', '200'];
+    const agentReady = (l: string) => l.startsWith('{"ready":true');
+    const agent = (id: string) => ['--nats.servers', nats.url, '--agent-id', id];
     await Promise.all([
-      start(hosts.a, 'prefill', SERVICE_MAINS.prefill, [...engine, '--instance-id', 'prefill-on-a']),
-      start(hosts.b, 'decode', SERVICE_MAINS.decode, [...engine, '--instance-id', 'decode-on-b']),
+      start(hosts.a, 'agent-a', SERVICE_MAINS.kvConnector, agent('agent-a'), agentReady),
+      start(hosts.b, 'agent-b', SERVICE_MAINS.kvConnector, agent('agent-b'), agentReady),
     ]);
-    await start(hosts.a, 'router', SERVICE_MAINS.router, []);
+    const engine = [
+      '--nats',
+      nats.url,
+      '--model',
+      MODEL_PATH,
+      '--engine.num-blocks',
+      '64',
+      '--discovery.heartbeat-ms',
+      '200',
+    ];
+    await Promise.all([
+      start(hosts.a, 'prefill', SERVICE_MAINS.prefill, [
+        ...engine,
+        '--instance-id',
+        'prefill-on-a',
+        '--kv-connector.agent-id',
+        'agent-a',
+      ]),
+      start(hosts.b, 'decode', SERVICE_MAINS.decode, [
+        ...engine,
+        '--instance-id',
+        'decode-on-b',
+        '--kv-connector.agent-id',
+        'agent-b',
+      ]),
+    ]);
+    await start(hosts.a, 'router', SERVICE_MAINS.router, ['--nats', nats.url]);
     const gateway = await start(hosts.a, 'gateway', SERVICE_MAINS.gateway, [
+      '--nats',
+      nats.url,
       '--model',
       MODEL_PATH,
       '--host',
@@ -64,26 +101,43 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
     hosts?.cleanup();
   });
 
-  it('serves a request whose engine runs on the other host', async () => {
+  it('serves a request whose engine runs on the other host, and one whose KV crosses hosts', async () => {
     const instances = await instancesOf(url);
     assert.deepEqual(instances.map((i) => i.id).sort(), ['decode-on-b', 'prefill-on-a']);
-    const prompt = 'Once upon a time';
-    const res = await post(url, '/v1/completions', { prompt, max_tokens: 16, temperature: 0 });
-    assert.equal(
-      res.status,
-      200,
-      `${await res.clone().text()}\n${lines.slice(-40).join('\n')}${recentLogs()}`,
-    );
-    const body = (await res.json()) as { choices: { text: string }[]; usage: { completion_tokens: number } };
     const ref = referenceEngine();
     try {
-      const ids = ((await (await post(url, '/tokenize', { prompt })).json()) as { tokens: number[] }).tokens;
-      const [want] = await ref.generate(ids, { maxTokens: 16, temperature: 0 });
-      assert.equal(body.choices[0].text, want.text);
-      assert.equal(body.usage.completion_tokens, want.tokenIds.length);
+      const short = (
+        (await (await post(url, '/tokenize', { prompt: 'Once upon a time' })).json()) as { tokens: number[] }
+      ).tokens;
+      // 300 tokens: over the router's threshold, so prefill runs on A and the KV moves to B.
+      const long = [1, ...Array.from({ length: 299 }, (_, i) => ((i * 5) % 480) + 20)];
+      for (const prompt of [short, long]) {
+        const res = await post(url, '/v1/completions', { prompt, max_tokens: 16, temperature: 0 });
+        assert.equal(
+          res.status,
+          200,
+          `${await res.clone().text()}\n${lines.slice(-40).join('\n')}${recentLogs()}`,
+        );
+        const body = (await res.json()) as {
+          choices: { text: string }[];
+          usage: { completion_tokens: number };
+        };
+        const [want] = await ref.generate(prompt, { maxTokens: 16, temperature: 0 });
+        assert.equal(body.choices[0].text, want.text);
+        assert.equal(body.usage.completion_tokens, want.tokenIds.length);
+      }
     } finally {
       ref.close();
     }
+    const since = Date.now();
+    await waitUntil(
+      async () => {
+        const p = (await instancesOf(url)).find((i) => i.id === 'prefill-on-a');
+        return p !== undefined && p.timestampMs > since && p.prefillTokensPerS > 0;
+      },
+      10_000,
+      'the prefill instance on A to report the long prompt',
+    );
   });
 
   it('runs each service in its host namespace and NATS on an address of host A', () => {
@@ -95,6 +149,8 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
       }),
     );
     assert.deepEqual(where, {
+      'agent-a': hosts.a.name,
+      'agent-b': hosts.b.name,
       prefill: hosts.a.name,
       decode: hosts.b.name,
       router: hosts.a.name,
