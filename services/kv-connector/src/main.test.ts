@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type KvAgentInfo, kvAgentInfoCodec, kvInstanceRefCodec, NatsKvBus } from '@pdserve/kv-connector';
+import {
+  type KvAgentInfo,
+  kvAgentInfoCodec,
+  kvInstanceRefCodec,
+  listKvAgents,
+  NatsKvBus,
+} from '@pdserve/kv-connector';
 import {
   CONFORMANCE_MODEL,
   colocated,
@@ -45,7 +51,7 @@ describe('the kv-connector agent as a child process', () => {
   }
 
   before(async () => {
-    server = await startNatsServer();
+    server = await startNatsServer({ jetstream: true });
     probe = await NatsClient.connect({ servers: server.url, name: 'probe', logger: silentLogger });
     for (const id of ['agent-a', 'agent-b']) agents.set(id, await startAgent(server.url, id));
     cluster = new TestCluster(await natsFabric({ url: server.url }), {
@@ -61,6 +67,12 @@ describe('the kv-connector agent as a child process', () => {
     await probe.close();
     for (const a of agents.values()) await a.stop({ signal: 'SIGKILL' });
     await server.stop();
+  });
+
+  it('registers each agent (id, host, transports) in the agents bucket', async () => {
+    const listed = await listKvAgents(probe);
+    assert.deepEqual(listed.map((a) => a.agentId).sort(), ['agent-a', 'agent-b']);
+    for (const a of listed) assert.deepEqual(a.transports, ['nats']);
   });
 
   it('moves blocks between engines attached to two agent processes; nothing stays held', async () => {

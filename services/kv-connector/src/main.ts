@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { KvAgent, NatsChunkTransport, NatsKvBus } from '@pdserve/kv-connector';
+import { AgentRegistration, KvAgent, NatsChunkTransport, NatsKvBus } from '@pdserve/kv-connector';
 import { ConfigError, defineServiceConfig, NatsClient, natsConfigSchema } from '@pdserve/runtime';
 import { z } from 'zod';
 
@@ -23,6 +23,7 @@ const config = defineServiceConfig(
       .positive()
       .optional()
       .describe('cap on chunk data (default: max payload)'),
+    register: z.boolean().default(true).describe('keep a record in the pdserve-kv-agents bucket (JetStream)'),
   }),
 );
 
@@ -41,7 +42,18 @@ async function main(): Promise<void> {
     maxChunkBytes: c.maxChunkBytes,
   });
   const agent = await KvAgent.start({ bus, agentId: c.agentId, host: c.host, transport, leaseMs: c.leaseMs });
+  const registration = c.register
+    ? await AgentRegistration.start(client, () => ({ ...agent.info, stats: agent.stats() })).catch(
+        (err: unknown) => {
+          process.stderr.write(
+            `kv-connector ${c.agentId}: not registered (${String(err)}); serving anyway\n`,
+          );
+          return null;
+        },
+      )
+    : null;
   const stop = async () => {
+    await registration?.close();
     await agent.close();
     await client.close();
     process.exit(0);

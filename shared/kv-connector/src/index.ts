@@ -15,6 +15,7 @@ export {
   kvInstanceRefCodec,
   kvTransferNoticeCodec,
 } from './agent-messages.js';
+export { AgentRegistration, listKvAgents } from './agent-registration.js';
 export { blockChecksum } from './block-checksum.js';
 export { createNatsKvConnector } from './create-nats-kv-connector.js';
 export { DirectCopyRegistry, DirectCopyTransport } from './direct-copy-transport.js';

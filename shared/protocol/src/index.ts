@@ -8,7 +8,7 @@ export {
   type KvLayout,
 } from './instance-info.js';
 export { type InstanceRecord, instanceRecordCodec } from './instance-record.js';
-export { type KvAgentOp, kvAgentSubjects } from './kv-agent-subjects.js';
+export { KV_AGENT_BUCKET, type KvAgentOp, kvAgentSubjects } from './kv-agent-subjects.js';
 export {
   type KvEventBatch,
   kvEventBatchCodec,

@@ -23,6 +23,9 @@ const KV_AGENT_OPS: ReadonlySet<string> = new Set<KvAgentOp>([
 
 const id = (value: string, what: string) => escapeSubjectToken(value, what);
 
+/** The NATS KV bucket where each live kv-connector agent keeps its KvAgentInfo (key: agentKey). */
+export const KV_AGENT_BUCKET = 'pdserve-kv-agents';
+
 /**
  * The subjects between engine instances and their kv-connector agent (agent <-> agent steps are
  * `subjects.kvXfer`). Same escaping and errors as `subjects`.
@@ -35,6 +38,8 @@ export const kvAgentSubjects = {
   },
   /** Wildcard: every engine -> agent request addressed to an agent. */
   allOps: (agentId: string) => `pdserve.kv.${id(agentId, 'agentId')}.agent.*`,
+  /** The KV_AGENT_BUCKET key of one agent. */
+  agentKey: (agentId: string) => id(agentId, 'agentId'),
   /** Agent -> engine: transfer outcomes (sent, committed, failed) for one instance. */
   notice: (agentId: string, instanceId: string) =>
     `pdserve.kv.${id(agentId, 'agentId')}.notice.${id(instanceId, 'instanceId')}`,
