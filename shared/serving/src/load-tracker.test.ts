@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SchedulerStats, StepMetrics } from '@pdserve/engine';
+import { LoadTracker } from './load-tracker.js';
+
+const stats: SchedulerStats = {
+  numRunningReqs: 3,
+  numWaitingReqs: 2,
+  kvCacheUsage: 0.25,
+  prefixCacheStats: { requests: 0, queries: 0, hits: 0 },
+  numPreemptions: 0,
+  numSteps: 0,
+  numGeneratedTokens: 0,
+};
+
+function step(seqs: number, tokens: number, ms: number): StepMetrics {
+  return {
+    numScheduledSeqs: seqs,
+    numScheduledTokens: tokens,
+    numSampled: seqs,
+    scheduleMs: 0,
+    executeMs: ms,
+    sampleMs: 0,
+    updateMs: 0,
+  };
+}
+
+describe('LoadTracker', () => {
+  it('reports the scheduler numbers and free blocks at report time', () => {
+    const report = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 48 }).report(1234);
+    assert.deepEqual(report, {
+      queueLength: 2,
+      numRunning: 3,
+      numWaiting: 2,
+      kvUsage: 0.25,
+      numFreeBlocks: 48,
+      prefillTokensPerS: 0,
+      decodeStepMs: [],
+      timestampMs: 1234,
+    });
+  });
+
+  it('measures prefill speed on steps with prompt tokens and decode step time by batch size', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
+    t.observe(step(1, 500, 50)); // 10k tok/s
+    t.observe(step(2, 2, 4));
+    t.observe(step(2, 2, 6));
+    t.observe(step(4, 4, 10));
+    const r = t.report();
+    assert.equal(r.prefillTokensPerS, 10_000);
+    assert.deepEqual(r.decodeStepMs, [
+      { batchSize: 2, stepMs: 4.4 },
+      { batchSize: 4, stepMs: 10 },
+    ]);
+  });
+
+  it('keeps the 16 most recently seen batch sizes', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
+    for (let b = 1; b <= 20; b++) t.observe(step(b, b, b));
+    assert.deepEqual(
+      t.report().decodeStepMs.map((s) => s.batchSize),
+      Array.from({ length: 16 }, (_, i) => i + 5),
+    );
+  });
+});
