@@ -184,4 +184,13 @@ describe('disaggregated prefill/decode on stories260K (in-memory connector)', ()
       () => idle(p) && idle(d) && cluster.allIdle(),
     );
   });
+
+  it('closing the connectors detaches the pools: the agents hold no lease at all', async () => {
+    for (const inst of [p, d]) await inst.connector.close();
+    const stats = [...cluster.agents.values()].map((a) => a.agent.stats());
+    assert.deepEqual(stats, [
+      { attachments: 0, inbound: 0, outbound: 0 },
+      { attachments: 0, inbound: 0, outbound: 0 },
+    ]);
+  });
 });
