@@ -56,43 +56,46 @@ export class ChildService {
       detached: true,
     });
     let markReady: (details: Record<string, unknown>) => void = () => {};
-    this.ready = new Promise((resolve) => {
+    const announced = new Promise<Record<string, unknown>>((resolve) => {
       markReady = resolve;
     });
-    const onLine = (line: string) => {
-      if (options.readyWhen === undefined && line.startsWith(READY_PREFIX))
-        return markReady(parseDetails(line));
-      if (options.readyWhen?.(line)) markReady({});
-      this.#tail.push(line);
-      if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-      if (options.show?.(line) ?? true) options.log(`[${this.name}] ${line}`);
-    };
+    const onLine = (line: string) => this.#onLine(line, options, markReady);
     const out = new LineSplitter(onLine);
     const err = new LineSplitter(onLine);
     this.#child.stdout?.setEncoding('utf8').on('data', (c: string) => out.push(c));
     this.#child.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
     this.exited = new Promise((resolve) => {
-      this.#child.once('error', (error) => {
-        this.#tail.push(`cannot start: ${error.message}`);
-        this.#exit ??= { code: null, signal: null };
-        resolve(this.#exit);
-      });
-      this.#child.once('close', (code, signal) => {
+      const exit = (e: ChildExit) => {
         out.flush();
         err.flush();
-        this.#exit ??= { code, signal };
+        this.#exit ??= e;
         resolve(this.#exit);
+      };
+      this.#child.once('error', (error) => {
+        this.#tail.push(`cannot start: ${error.message}`);
+        exit({ code: null, signal: null });
       });
+      this.#child.once('close', (code, signal) => exit({ code, signal }));
     });
-    this.ready = Promise.race([
-      this.ready,
-      this.exited.then((exit) => {
-        throw new ChildServiceError(
-          `${this.name} exited (${describeExit(exit)}) before it was ready:\n${this.logTail()}`,
-        );
-      }),
-    ]);
+    this.ready = Promise.race([announced, this.exited.then((exit) => this.#notReady(exit))]);
     this.ready.catch(() => {});
+  }
+
+  #onLine(line: string, options: ChildServiceOptions, markReady: (d: Record<string, unknown>) => void): void {
+    if (options.readyWhen === undefined && line.startsWith(READY_PREFIX)) {
+      markReady(parseDetails(line));
+      return;
+    }
+    if (options.readyWhen?.(line)) markReady({});
+    this.#tail.push(line);
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+    if (options.show?.(line) ?? true) options.log(`[${this.name}] ${line}`);
+  }
+
+  #notReady(exit: ChildExit): never {
+    throw new ChildServiceError(
+      `${this.name} exited (${describeExit(exit)}) before it was ready:\n${this.logTail()}`,
+    );
   }
 
   get pid(): number | undefined {

@@ -102,6 +102,8 @@ export class NatsBackend implements ServingBackend {
       id: i.info.id,
       role: i.info.role,
       model: i.info.model,
+      host: i.info.host,
+      pid: i.info.pid,
       numBlocks: i.info.numBlocks,
       ...i.heartbeat.load,
     }));

@@ -8,8 +8,7 @@ import {
   type RequestSink,
   SamplingParams,
 } from '@pdserve/engine';
-import { type AgentKvConnector, createNatsKvConnector } from '@pdserve/kv-connector';
-import { modelFingerprint } from '@pdserve/model';
+import type { AgentKvConnector } from '@pdserve/kv-connector';
 import {
   type Cancel,
   type InstanceInfo,
@@ -29,6 +28,7 @@ import {
 } from '@pdserve/runtime';
 import { EarlyCancels } from './early-cancels.js';
 import { engineErrorToServiceError } from './engine-error-mapping.js';
+import { createEngineKvConnector } from './engine-kv-connector.js';
 import type { EngineServiceOptions } from './engine-service-options.js';
 import { instanceInfoOf } from './instance-info-of.js';
 import { KvEventPublisher } from './kv-event-publisher.js';
@@ -69,7 +69,13 @@ export class EngineService {
     this.#logger = options.logger ?? consoleLogger;
     const id = options.instanceId ?? `${options.role}-${hostname()}-${process.pid}`;
     const epoch = Date.now();
-    this.connector = this.#createConnector(id, epoch);
+    this.connector =
+      options.kvConnector === undefined
+        ? null
+        : createEngineKvConnector(options.client, options.model, options.kvConnector, {
+            instanceId: id,
+            epoch,
+          });
     this.engine = createModelEngine(options.model, {
       ...options.engine,
       enableKvCacheEvents: true,
@@ -147,23 +153,6 @@ export class EngineService {
     await this.connector?.close().catch((err) => this.#logger.warn({ err }, 'KV connector shutdown failed'));
     await this.#options.client.flush().catch(() => {});
     this.engine.close();
-  }
-
-  #createConnector(instanceId: string, epoch: number): AgentKvConnector | null {
-    const kv = this.#options.kvConnector;
-    if (kv === undefined) return null;
-    const fingerprint = modelFingerprint(this.#options.model);
-    return createNatsKvConnector(this.#options.client, {
-      instanceId,
-      epoch,
-      agentId: kv.agentId,
-      modelFingerprint: fingerprint,
-      hashSeed: fingerprint,
-      ...(kv.leaseMs === undefined ? {} : { leaseMs: kv.leaseMs }),
-      ...(kv.recvTimeoutMs === undefined ? {} : { recvTimeoutMs: kv.recvTimeoutMs }),
-      ...(kv.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: kv.sendTimeoutMs }),
-      ...(kv.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: kv.requestTimeoutMs }),
-    });
   }
 
   #instrument(): void {

@@ -1,5 +1,6 @@
 export { EarlyCancels } from './early-cancels.js';
 export { engineErrorToServiceError } from './engine-error-mapping.js';
+export { createEngineKvConnector } from './engine-kv-connector.js';
 export { EngineService } from './engine-service.js';
 export {
   type EngineServiceConfig,
