@@ -25,7 +25,19 @@ struct SamplingKernels {
   int64_t (*countAtLeast)(const float* x, int64_t n, float v);
   /// The sum of exp(x[i] - max) over [0, n).
   double (*sumExp)(const float* x, int64_t n, float max);
+  /// Adds w[i] to binSums[bin(i)] for every i with w[i] > 0, bin(i) = min(bins - 1, (int)((max - x[i]) * scale)).
+  void (*binWeights)(const float* x, const float* w, int64_t n, float max, float scale, int64_t bins,
+                     double* binSums);
+  /// Writes every i with w[i] > 0 and bin(i) == bin to ids (ascending); returns how many.
+  int64_t (*collectBin)(const float* x, const float* w, int64_t n, float max, float scale, int64_t bins,
+                        int64_t bin, int32_t* ids);
 };
+
+/// binWeights' bin of a value: monotone (a larger x never lands in a later bin); the same in every ISA.
+inline int64_t sampleBinOf(float max, float x, float scale, int64_t bins) {
+  const float f = (max - x) * scale;
+  return f < static_cast<float>(bins - 1) ? static_cast<int64_t>(f) : bins - 1;
+}
 
 /// The kernels for kernelIsa(), chosen on first use.
 const SamplingKernels& samplingKernels();

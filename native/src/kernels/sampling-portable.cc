@@ -57,10 +57,24 @@ double sumExp(const float* x, int64_t n, float max) {
   return s;
 }
 
+void binWeights(const float* x, const float* w, int64_t n, float max, float scale, int64_t bins, double* binSums) {
+  for (int64_t i = 0; i < n; i++)
+    if (w[i] > 0) binSums[sampleBinOf(max, x[i], scale, bins)] += w[i];
+}
+
+int64_t collectBin(const float* x, const float* w, int64_t n, float max, float scale, int64_t bins, int64_t bin,
+                   int32_t* ids) {
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (w[i] > 0 && sampleBinOf(max, x[i], scale, bins) == bin) ids[k++] = static_cast<int32_t>(i);
+  return k;
+}
+
 }  // namespace
 
 const SamplingKernels& portableSamplingKernels() {
-  static const SamplingKernels k{"portable", maxRow, findFirst, expWeights, collectAtLeast, countAtLeast, sumExp};
+  static const SamplingKernels k{"portable",   maxRow,       findFirst,  expWeights, collectAtLeast,
+                                 countAtLeast, sumExp,       binWeights, collectBin};
   return k;
 }
 

@@ -1,6 +1,6 @@
 // Top-k and top-p selection for the sampler (see sampling-select.h). Small k keeps a k-element
 // heap fed by a vector pre-filter (only tokens at or above the heap's worst value are looked at),
-// large k a nth_element; the nucleus is found in the best 64 or by a weighted quickselect.
+// large k a nth_element; the nucleus is found in the best 64 or through a histogram of log-weights.
 #include "kernels/sampling-select.h"
 
 #include <algorithm>
@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kHeapMaxK = 512;
 /// Tokens pre-filtered per kernel call; the filter value is the heap's worst between calls.
 constexpr int64_t kChunk = 1024;
-/// selectNucleus looks at this many best tokens before the quickselect over all of them.
+/// selectNucleus looks at this many best tokens before the histogram over all of them.
 constexpr int64_t kNucleusWindow = 64;
 
 struct WorseFirst {
@@ -61,51 +61,10 @@ void heapBest(const SamplingKernels& K, const float* x, int64_t n, int64_t k, Cu
   }
 }
 
-Cand medianOfThree(const Cand& a, const Cand& b, const Cand& c) {
-  if (better(a, b)) {
-    if (better(b, c)) return b;
-    return better(a, c) ? c : a;
-  }
-  if (better(a, c)) return a;
-  return better(b, c) ? c : b;
-}
-
-/// Reorders c so that c[0, m) are the fewest best tokens whose weights reach `target`; returns m.
-int64_t weightedQuickSelect(std::vector<Cand>& c, const float* w, double target) {
-  const int64_t n = static_cast<int64_t>(c.size());
-  int64_t lo = 0, hi = n - 1;
-  double need = target;
-  while (lo < hi) {
-    const Cand pivot = medianOfThree(c[lo], c[(lo + hi) >> 1], c[hi]);
-    int64_t i = lo, j = hi;
-    while (i <= j) {
-      while (better(c[i], pivot)) i++;
-      while (better(pivot, c[j])) j--;
-      if (i <= j) std::swap(c[i++], c[j--]);
-    }
-    // [lo, j] rank above [i, hi]; anything between them equals the pivot.
-    double upper = 0;
-    for (int64_t k = lo; k <= j; k++) upper += w[c[k].id];
-    if (upper >= need) {
-      hi = j;
-      continue;
-    }
-    need -= upper;
-    for (int64_t k = j + 1; k < i; k++) {
-      need -= w[c[k].id];
-      if (need <= 0) return k + 1;
-    }
-    lo = i;
-  }
-  return std::min(n, lo + 1);
-}
-
-Cutoff worstOf(const std::vector<Cand>& c, int64_t m) {
-  Cand worst = c[0];
-  for (int64_t i = 1; i < m; i++)
-    if (better(worst, c[i])) worst = c[i];
-  return {worst.v, worst.id};
-}
+/// Bins of selectNucleus's histogram over log-weights (max - x) / t, kBinsPerNat per nat; the
+/// last bin takes everything below e^-32 of the best weight.
+constexpr int64_t kBins = 4096;
+constexpr float kBinsPerNat = 128.f;
 
 }  // namespace
 
@@ -136,7 +95,7 @@ void bestSorted(const SamplingKernels& K, const float* x, int64_t n, int64_t k, 
 }
 
 Cutoff selectNucleus(const SamplingKernels& K, const float* x, int64_t n, const float* w, double target,
-                     Cutoff keep, SelectScratch& s) {
+                     Cutoff keep, float max, float invT, SelectScratch& s) {
   bestSorted(K, x, n, kNucleusWindow, keep, s);
   double cum = 0;
   for (const Cand& c : s.cands) {
@@ -144,10 +103,25 @@ Cutoff selectNucleus(const SamplingKernels& K, const float* x, int64_t n, const 
     if (cum >= target) return {c.v, c.id};
   }
   if (static_cast<int64_t>(s.cands.size()) < kNucleusWindow) return keep;
-  collectKept(K, x, n, keep, s);
-  const int64_t m = weightedQuickSelect(s.cands, w, target);
-  if (m >= static_cast<int64_t>(s.cands.size())) return keep;
-  return worstOf(s.cands, m);
+  // A flat distribution: sum the kept weights per log-weight bin, find the bin where the running
+  // sum (best bins first) reaches the target, then resolve inside that bin in the total order.
+  const float scale = invT * kBinsPerNat;
+  s.binSums.assign(kBins, 0.0);
+  K.binWeights(x, w, n, max, scale, kBins, s.binSums.data());
+  cum = 0;
+  int64_t bin = 0;
+  while (bin < kBins && cum + s.binSums[bin] < target) cum += s.binSums[bin++];
+  if (bin == kBins) return keep;
+  ensureIds(s, n);
+  const int64_t cnt = K.collectBin(x, w, n, max, scale, kBins, bin, s.ids.data());
+  s.cands.clear();
+  for (int64_t j = 0; j < cnt; j++) s.cands.push_back({x[s.ids[j]], s.ids[j]});
+  std::sort(s.cands.begin(), s.cands.end(), better);
+  for (const Cand& c : s.cands) {
+    cum += w[c.id];
+    if (cum >= target) return {c.v, c.id};
+  }
+  return {s.cands.back().v, s.cands.back().id};
 }
 
 }  // namespace pds

@@ -30,15 +30,18 @@ struct Cutoff {
 struct SelectScratch {
   std::vector<int32_t> ids;
   std::vector<Cand> cands;
+  std::vector<double> binSums;
 };
 
 /// The kept tokens of `keep` reduced to the k best; `keep` itself when it holds k or fewer.
 Cutoff selectTopK(const SamplingKernels& K, const float* x, int64_t n, int64_t k, Cutoff keep, SelectScratch& s);
 
-/// Top-p's nucleus of the kept tokens: the fewest best tokens whose weights (w, by id) sum to at
-/// least `target`. Tries the best 64 first, else a weighted quickselect over all kept tokens.
+/// Top-p's nucleus of the kept tokens: the fewest best tokens whose weights (w, by id, 0 for tokens
+/// not kept; w = exp((x - max) * invT)) sum to at least `target`. Tries the best 64 first, else
+/// sums weights per bin of log-weight (a monotone bucketing of the total order) and sorts only
+/// the bin where the sum reaches the target.
 Cutoff selectNucleus(const SamplingKernels& K, const float* x, int64_t n, const float* w, double target,
-                     Cutoff keep, SelectScratch& s);
+                     Cutoff keep, float max, float invT, SelectScratch& s);
 
 /// The k best kept tokens, best first, into s.cands (fewer when fewer are kept).
 void bestSorted(const SamplingKernels& K, const float* x, int64_t n, int64_t k, Cutoff keep, SelectScratch& s);

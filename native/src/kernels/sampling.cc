@@ -83,7 +83,7 @@ int32_t sampleRandom(const SamplingKernels& K, const SamplingBatch& b, int64_t i
   const float invT = static_cast<float>(1.0 / t);
   double total = K.expWeights(x, n, max, invT, keep.cut, keep.cutId, s.w.data(), s.blockSums.data());
   if (b.topP[item] < 1) {
-    const Cutoff nucleus = selectNucleus(K, x, n, s.w.data(), b.topP[item] * total, keep, s.select);
+    const Cutoff nucleus = selectNucleus(K, x, n, s.w.data(), b.topP[item] * total, keep, max, invT, s.select);
     if (nucleus.cut != keep.cut || nucleus.cutId != keep.cutId)
       total = K.expWeights(x, n, max, invT, nucleus.cut, nucleus.cutId, s.w.data(), s.blockSums.data());
   }

@@ -123,10 +123,51 @@ double sumExp(const float* x, int64_t n, float max) {
   return static_cast<double>(_mm512_reduce_add_ps(s0)) + static_cast<double>(_mm512_reduce_add_ps(s1));
 }
 
+/// The 16 bins of x[i, i + 16) (sampleBinOf, vectorised: the same float operations) and the lanes with w > 0.
+inline __m512i bins16(const float* x, const float* w, int64_t i, int64_t n, __m512 vmax, __m512 vscale, __m512 vlast,
+                      __mmask16* live) {
+  const __mmask16 m = tail(n - i);
+  *live = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, w + i), _mm512_setzero_ps(), _CMP_GT_OQ);
+  const __m512 f = _mm512_mul_ps(_mm512_sub_ps(vmax, _mm512_maskz_loadu_ps(m, x + i)), vscale);
+  return _mm512_cvttps_epi32(_mm512_min_ps(f, vlast));
+}
+
+void binWeights(const float* x, const float* w, int64_t n, float max, float scale, int64_t bins, double* binSums) {
+  const __m512 vmax = _mm512_set1_ps(max), vscale = _mm512_set1_ps(scale);
+  const __m512 vlast = _mm512_set1_ps(static_cast<float>(bins - 1));
+  alignas(64) int32_t b[16];
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 live;
+    _mm512_store_si512(b, bins16(x, w, i, n, vmax, vscale, vlast, &live));
+    for (unsigned bits = live; bits; bits &= bits - 1) {
+      const int lane = __builtin_ctz(bits);
+      binSums[b[lane]] += w[i + lane];
+    }
+  }
+}
+
+int64_t collectBin(const float* x, const float* w, int64_t n, float max, float scale, int64_t bins, int64_t bin,
+                   int32_t* ids) {
+  const __m512 vmax = _mm512_set1_ps(max), vscale = _mm512_set1_ps(scale);
+  const __m512 vlast = _mm512_set1_ps(static_cast<float>(bins - 1));
+  const __m512i vbin = _mm512_set1_epi32(static_cast<int32_t>(bin));
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 live;
+    const __m512i b = bins16(x, w, i, n, vmax, vscale, vlast, &live);
+    const __mmask16 hit = _mm512_mask_cmpeq_epi32_mask(live, b, vbin);
+    if (hit == 0) continue;
+    _mm512_mask_compressstoreu_epi32(ids + k, hit, lanes(i));
+    k += __builtin_popcount(hit);
+  }
+  return k;
+}
+
 }  // namespace
 
 const SamplingKernels& avx512SamplingKernels() {
-  static const SamplingKernels k{"avx512", maxRow, findFirst, expWeights, collectAtLeast, countAtLeast, sumExp};
+  static const SamplingKernels k{"avx512",     maxRow,       findFirst,  expWeights, collectAtLeast,
+                                 countAtLeast, sumExp,       binWeights, collectBin};
   return k;
 }
 
