@@ -30,6 +30,8 @@ export function printThroughputReport(r: ThroughputReport): void {
   rows.push(['prefix hit rate', pct(num(r, 'prefix_hit_rate')), ...(hasBaseline ? ['-'] : [])]);
   both('requests with exact output length', 'num_completed', 'baseline_num_completed');
   both('elapsed s', 'elapsed_s', 'baseline_elapsed_s');
+  rows.push(['preemptions (recomputed)', cell(num(r, 'num_preemptions')), ...(hasBaseline ? ['-'] : [])]);
+  rows.push(['tokens computed', cell(num(r, 'num_computed_tokens')), ...(hasBaseline ? ['-'] : [])]);
   printTable(rows);
   console.log('');
   printTable([

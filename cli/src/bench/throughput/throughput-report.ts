@@ -113,6 +113,8 @@ export function buildReport(input: ReportInput): ThroughputReport {
     kv_waste: steps.kvWaste,
     prefix_hit_rate: engine.prefixQueries > 0 ? engine.prefixHits / engine.prefixQueries : 0,
     num_preemptions: engine.numPreemptions,
+    /** Prompt and output tokens the runner computed, recomputation after preemption included. */
+    num_computed_tokens: engine.steps.reduce((a, s) => a + s.numScheduledTokens, 0),
     num_steps: steps.numSteps,
     num_steady_steps: steps.numSteadySteps,
     mean_step_ms: steps.meanStepMs,
