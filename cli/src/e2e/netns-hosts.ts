@@ -29,6 +29,16 @@ function must(args: string[]): void {
   if (!r.ok) throw new Error(`ip ${args.join(' ')} failed: ${r.err}`);
 }
 
+/** A third octet N whose 10.213.N.0/24 this namespace does not use yet (from the pid, then the next free). */
+function freeSubnet(): number {
+  const used = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (let i = 0; i < 240; i++) {
+    const n = 8 + ((process.pid + i) % 240);
+    if (!used.includes(`10.213.${n}.`)) return n;
+  }
+  throw new Error('no free 10.213.N.0/24 subnet for the test namespaces');
+}
+
 /** Why network namespaces cannot be used here, or null when they can. */
 export function netnsUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'not running as root (ip netns needs CAP_SYS_ADMIN)';
@@ -39,12 +49,12 @@ export function netnsUnavailable(): string | null {
 
 /**
  * Builds two network namespaces that stand for two hosts, with addresses only in 10.213.N.0/29
- * (N from this process id) on veth links it creates: A 10.213.N.1 <-> B 10.213.N.2, and
+ * (N from this process id, skipping subnets in use) on veth links it creates: A 10.213.N.1 <-> B 10.213.N.2, and
  * root 10.213.N.5 <-> A 10.213.N.6. Cleans up on failure and at process exit.
  */
 export function createTwoHosts(): TwoHosts {
   const tag = String(process.pid % 100_000);
-  const n = 8 + (process.pid % 200);
+  const n = freeSubnet();
   const [nsA, nsB] = [`pdserve-a-${tag}`, `pdserve-b-${tag}`];
   const net = (last: number) => `10.213.${n}.${last}`;
   const cleanup = () => {
