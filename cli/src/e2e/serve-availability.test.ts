@@ -8,7 +8,8 @@ import { expectError, instancesOf, MODEL_PATH, post, waitUntil } from './e2e-sup
 /**
  * The gateway before the cluster is complete, services started by the test one by one: no
  * instance, then an instance but no router, give 503 'unavailable' with Retry-After; once a router
- * runs the same request succeeds; an instance that leaves is forgotten.
+ * runs the same request succeeds; a chosen instance that does not answer (SIGSTOP) costs one
+ * submit timeout and the request runs elsewhere; an instance that leaves is forgotten.
  */
 describe('gateway in NATS mode while the cluster comes and goes', () => {
   let nats: NatsServerProcess;
@@ -37,6 +38,8 @@ describe('gateway in NATS mode while the cluster comes and goes', () => {
       '--port',
       '0',
       '--cluster.route-timeout-ms',
+      '500',
+      '--cluster.submit-timeout-ms',
       '500',
     ]);
     url = String(gateway.url);
@@ -75,6 +78,35 @@ describe('gateway in NATS mode while the cluster comes and goes', () => {
     const ok = await complete();
     assert.equal(ok.status, 200, await ok.clone().text());
     assert.equal((await fetch(`${url}/health`)).status, 200);
+  });
+
+  it('places the request on another instance when the one the router chose does not answer', async () => {
+    // Two idle instances tie, and the router breaks ties by id: it picks 'decode' (< 'decode-z').
+    await start('decode-z', SERVICE_MAINS.decode, [
+      '--model',
+      MODEL_PATH,
+      '--role',
+      'both',
+      '--instance-id',
+      'decode-z',
+      '--engine.num-blocks',
+      '32',
+    ]);
+    await waitUntil(
+      async () => (await instancesOf(url)).length === 2,
+      10_000,
+      'the gateway to see both instances',
+    );
+    const frozen = services.get('decode')?.pid as number;
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      const res = await complete();
+      assert.equal(res.status, 200, await res.clone().text());
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+    }
+    await services.get('decode-z')?.stop();
+    await waitUntil(async () => (await instancesOf(url)).length === 1, 10_000, 'decode-z to leave');
   });
 
   it('forgets an instance that stops, and is unavailable again', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BlockHasher, type RequestOutput, SamplingParams } from '@pdserve/engine';
-import { type InstanceInfo, type RouteRequest, ServiceError } from '@pdserve/protocol';
+import { type InstanceInfo, type RouteDecision, type RouteRequest, ServiceError } from '@pdserve/protocol';
 import { CancelBus, ClusterView, type NatsClient, TokenStreamSubscriber } from '@pdserve/runtime';
 import { wireSampling as wireSamplingOf } from '@pdserve/serving';
 import { askRouter, type ClusterCallOptions } from './cluster-route.js';
@@ -9,6 +9,16 @@ import { type NatsBackendOptions, servedModelOf } from './nats-backend-options.j
 import type { GenerateRequest, ServedModel, ServingBackend } from './serving-backend.js';
 import { toServiceError } from './to-service-error.js';
 import { tokenBatchOutput } from './token-batch-output.js';
+
+/** A request placed on the cluster: its cluster id, its open token stream and where it runs. */
+interface Placement {
+  ok: true;
+  requestId: string;
+  stream: TokenStreamSubscriber;
+  decision: RouteDecision;
+}
+
+type PlaceResult = Placement | { ok: false; error: ServiceError; instanceIds: string[] };
 
 /**
  * The cluster behind the gateway (design §3): models come from discovery (ClusterView) with the
@@ -59,15 +69,7 @@ export class NatsBackend implements ServingBackend {
 
   async *generate(req: GenerateRequest, signal: AbortSignal): AsyncGenerator<RequestOutput> {
     const instances = this.#prepare(req, signal);
-    const requestId = `${req.requestId}:${this.#tag}${(this.#nextId++).toString(36)}`;
-    const calls: ClusterCallOptions = {
-      timeoutMs: this.#options.routeTimeoutMs ?? 2000,
-      retryAfterS: this.#retryAfterS,
-    };
-    const decision = await askRouter(this.#client, this.#routeRequest(req, requestId, instances[0]), calls);
-    const stream = await TokenStreamSubscriber.open(this.#client, requestId, {
-      idleTimeoutMs: this.#options.streamIdleTimeoutMs ?? 10_000,
-    });
+    const { requestId, stream, decision } = await this.#placeWithRetry(req, instances[0]);
     let finished = false;
     const cancel = () => {
       if (finished) return;
@@ -76,12 +78,8 @@ export class NatsBackend implements ServingBackend {
       stream.close();
     };
     signal.addEventListener('abort', cancel, { once: true });
+    if (signal.aborted) cancel();
     try {
-      await submitToCluster(this.#client, decision, this.#submitBase(req, requestId), {
-        ...calls,
-        timeoutMs: this.#options.submitTimeoutMs ?? 5000,
-        colocatedOnly: needsColocated(req.sampling),
-      });
       let cached = decision.numCachedTokens;
       for await (const batch of stream) {
         const output = tokenBatchOutput(batch, req.promptTokenIds, cached);
@@ -95,6 +93,55 @@ export class NatsBackend implements ServingBackend {
       signal.removeEventListener('abort', cancel);
       cancel();
     }
+  }
+
+  /**
+   * Places the request; when an instance the router chose cannot take it ('unavailable': gone,
+   * shutting down, no room for a transfer), routes once more without it, under a new cluster id
+   * (the first one was cancelled everywhere).
+   */
+  async #placeWithRetry(req: GenerateRequest, instance: InstanceInfo): Promise<Placement> {
+    const exclude: string[] = [];
+    for (let attempt = 0; ; attempt++) {
+      const placed = await this.#place(req, instance, exclude);
+      if (placed.ok) return placed;
+      if (placed.error.code !== 'unavailable' || attempt >= 1) throw placed.error;
+      exclude.push(...placed.instanceIds);
+    }
+  }
+
+  /** One try: a fresh cluster id, a route, the stream opened, then the submits accepted. */
+  async #place(req: GenerateRequest, instance: InstanceInfo, exclude: string[]): Promise<PlaceResult> {
+    const requestId = `${req.requestId}:${this.#tag}${(this.#nextId++).toString(36)}`;
+    const calls: ClusterCallOptions = {
+      timeoutMs: this.#options.routeTimeoutMs ?? 2000,
+      retryAfterS: this.#retryAfterS,
+    };
+    const route = {
+      ...this.#routeRequest(req, requestId, instance),
+      ...(exclude.length > 0 ? { excludeInstanceIds: exclude } : {}),
+    };
+    const decision = await askRouter(this.#client, route, calls);
+    const stream = await TokenStreamSubscriber.open(this.#client, requestId, {
+      idleTimeoutMs: this.#options.streamIdleTimeoutMs ?? 10_000,
+    });
+    try {
+      await submitToCluster(this.#client, decision, this.#submitBase(req, requestId), {
+        ...calls,
+        timeoutMs: this.#options.submitTimeoutMs ?? 5000,
+        colocatedOnly: needsColocated(req.sampling),
+      });
+    } catch (error) {
+      stream.close();
+      // An instance may hold part of it (a decode reservation): free it.
+      this.#cancels.cancel(requestId, 'submit failed');
+      const ids = [
+        decision.decodeInstanceId,
+        ...(decision.prefillInstanceId === undefined ? [] : [decision.prefillInstanceId]),
+      ];
+      return { ok: false, error: toServiceError(error), instanceIds: ids };
+    }
+    return { ok: true, requestId, stream, decision };
   }
 
   async health(): Promise<{ ok: boolean; detail?: unknown }> {
