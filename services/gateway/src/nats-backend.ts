@@ -96,8 +96,8 @@ export class NatsBackend implements ServingBackend {
   }
 
   /**
-   * Places the request; when an instance the router chose cannot take it ('unavailable': gone,
-   * shutting down, no room for a transfer), routes once more without it, under a new cluster id
+   * Places the request; when an instance the router chose cannot take it ('unavailable': gone or
+   * shutting down; 'overloaded': no room for a transfer's blocks), routes once more without it, under a new cluster id
    * (the first one was cancelled everywhere).
    */
   async #placeWithRetry(req: GenerateRequest, instance: InstanceInfo): Promise<Placement> {
@@ -105,7 +105,8 @@ export class NatsBackend implements ServingBackend {
     for (let attempt = 0; ; attempt++) {
       const placed = await this.#place(req, instance, exclude);
       if (placed.ok) return placed;
-      if (placed.error.code !== 'unavailable' || attempt >= 1) throw placed.error;
+      const retryable = placed.error.code === 'unavailable' || placed.error.code === 'overloaded';
+      if (!retryable || attempt >= 1) throw placed.error;
       exclude.push(...placed.instanceIds);
     }
   }
