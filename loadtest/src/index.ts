@@ -1,0 +1,18 @@
+export { type ArrivalOptions, arrivalSchedule } from './arrivals/arrival-schedule.js';
+export { BenchConfigError } from './bench-config-error.js';
+export { type ServeConfig, serveConfig } from './cli/serve-config.js';
+export { CalibrationError, calibrateTokensPerWord } from './client/calibrate-tokens-per-word.js';
+export { type ClientOptions, ENDPOINTS, type Endpoint } from './client/client-options.js';
+export type { BenchRequest } from './datasets/bench-request.js';
+export type { DatasetConfig } from './datasets/dataset-config.js';
+export { generateDataset } from './datasets/generate-dataset.js';
+export { PromptBuilder } from './datasets/prompt-builder.js';
+export { type BenchSummary, benchSummary } from './metrics/bench-summary.js';
+export { type GoodputTargets, meetsTargets, parseGoodputTargets } from './metrics/goodput-targets.js';
+export type { RequestResult } from './metrics/request-result.js';
+export { SeededRandom } from './random/seeded-random.js';
+export type { BenchResultJson } from './report/bench-result-json.js';
+export { htmlReport } from './report/html-report.js';
+export { resultTable } from './report/result-table.js';
+export { type RunOptions, type RunRecord, runBench } from './run/bench-runner.js';
+export { runServe } from './run/run-serve.js';

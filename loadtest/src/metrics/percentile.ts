@@ -1,0 +1,11 @@
+/**
+ * The p-th percentile (0..100) of ascending-sorted values with linear interpolation between
+ * closest ranks (numpy's default), NaN for no values.
+ */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}
