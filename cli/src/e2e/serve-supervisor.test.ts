@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,9 @@ describe('pdserve serve: config file and a child that dies', () => {
     assert.ok(decode.pid !== undefined);
     process.kill(decode.pid, 'SIGKILL');
     const exit = await serve.cli.exited;
+    // A process killed with SIGKILL cannot unlink its KV pool: remove what it left in /dev/shm.
+    const leftover = readdirSync('/dev/shm').filter((f) => f.startsWith(`pdserve-kv-${decode.pid}-`));
+    for (const f of leftover) rmSync(join('/dev/shm', f), { force: true });
     assert.equal(exit.code, 1, recentLogs());
     assert.match(recentLogs(), /decode-0 exited unexpectedly \(signal SIGKILL\)/);
     assert.equal(await listening(serve.url), false, 'the gateway is gone');
