@@ -45,7 +45,10 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
       return m !== null;
     },
   });
-  const killOnExit = () => cli.killNow();
+  // SIGTERM, not SIGKILL: the CLI then stops its children (they run in their own process groups).
+  const killOnExit = () => {
+    if (cli.running && cli.pid !== undefined) process.kill(cli.pid, 'SIGTERM');
+  };
   process.once('exit', killOnExit);
   await cli.ready;
   return {
