@@ -62,6 +62,17 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
   };
 }
 
+/**
+ * Asks the services a test started itself to stop (SIGTERM) if the test process exits before its
+ * after() ran: they run in their own process groups and would outlive it.
+ */
+export function stopOnExit(children: () => Iterable<ChildService>): void {
+  process.once('exit', () => {
+    for (const child of children())
+      if (child.running && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+  });
+}
+
 /** POSTs a JSON body (or raw bytes) to the cluster. */
 export function post(base: string, path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
   const raw = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);

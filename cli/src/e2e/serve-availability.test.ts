@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ChildService } from '../serve/child-service.js';
 import { NatsServerProcess } from '../serve/nats-server-process.js';
 import { REPO_ROOT, SERVICE_MAINS } from '../serve/service-paths.js';
-import { expectError, instancesOf, MODEL_PATH, post, waitUntil } from './e2e-support.js';
+import { expectError, instancesOf, MODEL_PATH, post, stopOnExit, waitUntil } from './e2e-support.js';
 
 /**
  * The gateway before the cluster is complete, services started by the test one by one: no
@@ -31,6 +31,7 @@ describe('gateway in NATS mode while the cluster comes and goes', () => {
   const complete = () => post(url, '/v1/completions', { prompt: 'Once upon a time', max_tokens: 4 });
 
   before(async () => {
+    stopOnExit(() => [...services.values(), ...(nats ? [nats.service] : [])]);
     nats = await NatsServerProcess.start({ log: (l) => lines.push(l) });
     const gateway = await start('gateway', SERVICE_MAINS.gateway, [
       '--model',

@@ -4,7 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import { ChildService } from '../serve/child-service.js';
 import { NatsServerProcess } from '../serve/nats-server-process.js';
 import { SERVICE_MAINS } from '../serve/service-paths.js';
-import { instancesOf, MODEL_PATH, post, recentLogs, referenceEngine, waitUntil } from './e2e-support.js';
+import {
+  instancesOf,
+  MODEL_PATH,
+  post,
+  recentLogs,
+  referenceEngine,
+  stopOnExit,
+  waitUntil,
+} from './e2e-support.js';
 import { createTwoHosts, type NetnsHost, netnsUnavailable, type TwoHosts } from './netns-hosts.js';
 
 const skip = netnsUnavailable();
@@ -43,6 +51,7 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
   };
 
   before(async () => {
+    stopOnExit(() => [...services, ...(nats ? [nats.service] : [])]);
     hosts = createTwoHosts();
     nats = await NatsServerProcess.start({
       host: hosts.a.address,
