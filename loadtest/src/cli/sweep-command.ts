@@ -90,7 +90,10 @@ async function writeSweepOutputs(raw: RawSweepOptions, results: readonly BenchRe
   }));
   await writeOutput(join(raw.outDir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   await writeOutput(join(raw.outDir, 'report.html'), htmlReport(results, raw.title));
-  const t = new Table({ head: ['series', 'rate', 'req/s', 'goodput', 'p99 TTFT ms', 'rejected', 'failed'] });
+  const t = new Table({
+    head: ['series', 'rate', 'req/s', 'goodput', 'p99 TTFT ms', 'rejected', 'failed'],
+    style: { head: [], border: [] },
+  });
   for (const row of index) {
     const f = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(2) : '-');
     t.push([

@@ -17,7 +17,10 @@ export function resultTable(r: BenchResultJson): string {
 }
 
 function summaryTable(r: BenchResultJson): string {
-  const t = new Table({ head: [`${r.label}: ${r.model_id} @ ${r.base_url}`, ''], style: { head: [] } });
+  const t = new Table({
+    head: [`${r.label}: ${r.model_id} @ ${r.base_url}`, ''],
+    style: { head: [], border: [] },
+  });
   const reasons = Object.entries(r.failure_reasons)
     .map(([k, v]) => `${k} x${v}`)
     .join(', ');
@@ -49,7 +52,10 @@ function goodputCell(r: BenchResultJson): string {
 
 function latencyTable(r: BenchResultJson): string {
   const ps = r.percentiles.filter((p) => p !== 50);
-  const t = new Table({ head: ['metric', 'mean', 'median', ...ps.map((p) => `p${p}`)], style: { head: [] } });
+  const t = new Table({
+    head: ['metric', 'mean', 'median', ...ps.map((p) => `p${p}`)],
+    style: { head: [], border: [] },
+  });
   for (const [key, title] of METRICS) {
     const stat = (name: string) => r[`${name}_${key}_ms`];
     t.push([title, fmt(stat('mean')), fmt(stat('median')), ...ps.map((p) => fmt(stat(`p${p}`)))]);

@@ -56,7 +56,6 @@ function run(baseUrl: string, n: number, over: Partial<Parameters<typeof runBenc
   });
 }
 
-
 describe('scripted stream: first token after 50 ms, then one token every 10 ms, 20 tokens', () => {
   let server: FakeOpenAiServer;
   let rec: Awaited<ReturnType<typeof runBench>>;
