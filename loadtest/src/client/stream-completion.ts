@@ -113,7 +113,13 @@ function onPayload(payload: string, atMs: number, state: StreamState): void {
     state.lastCompletion = event.usage.completionTokens;
     state.usage = event.usage;
   }
-  if (event.hasChoice && (event.text !== '' || (tokens ?? 0) > 0)) {
+  if (!event.hasChoice || (event.text === '' && (tokens ?? 0) <= 0)) return;
+  // Events that came in the same read reached the client together: one chunk of several tokens.
+  const last = state.chunks[state.chunks.length - 1];
+  if (last && last.atMs === atMs) {
+    last.chars += event.text.length;
+    last.tokens = last.tokens === null || tokens === null ? null : last.tokens + tokens;
+  } else {
     state.chunks.push({ atMs, chars: event.text.length, tokens });
   }
 }

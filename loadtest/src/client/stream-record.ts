@@ -1,10 +1,10 @@
-/** One SSE event that carried output, as the client saw it. */
+/** Output that reached the client in one read (one or more SSE events), as the client saw it. */
 export interface ChunkRecord {
   /** When its bytes arrived (ms on the run's clock). */
   atMs: number;
   /** Characters of output text it carried. */
   chars: number;
-  /** Output tokens it carried when the server said so (continuous usage), else null. */
+  /** Output tokens it carried when the server said so (continuous usage) for each event, else null. */
   tokens: number | null;
 }
 

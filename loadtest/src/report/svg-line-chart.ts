@@ -55,10 +55,12 @@ export function svgLineChart(spec: LineChartSpec): string {
     );
   }
   for (const r of xRefs) {
-    const x = frame.x(r.x).toFixed(1);
+    const x = frame.x(r.x);
+    // Label on the side of the line with more room, so it never runs into the legend.
+    const right = x < (frame.left + frame.right) / 2;
     parts.push(
-      `<line class="reference" x1="${x}" y1="${frame.top}" x2="${x}" y2="${frame.bottom}"/>`,
-      `<text class="reference-label" x="${Number(x) + 4}" y="${frame.top + 12}">${escapeXml(r.label)}</text>`,
+      `<line class="reference" x1="${x.toFixed(1)}" y1="${frame.top}" x2="${x.toFixed(1)}" y2="${frame.bottom}"/>`,
+      `<text class="reference-label" x="${(right ? x + 4 : x - 4).toFixed(1)}" y="${frame.top + 12}" text-anchor="${right ? 'start' : 'end'}">${escapeXml(r.label)}</text>`,
     );
   }
   if (all.length === 0) {

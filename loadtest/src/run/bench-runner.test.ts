@@ -169,6 +169,30 @@ test('multi-token chunks: each gap is split over the tokens of its chunk', async
   }
 });
 
+test('events that arrive in one read count as one chunk of several tokens', async () => {
+  // As the multi-token test, but each token is its own SSE event (a server flushing a batch).
+  const reply = stream({
+    firstTokenMs: 20,
+    intervalMs: 40,
+    tokens: 12,
+    tokensPerChunk: 4,
+    eventPerToken: true,
+  });
+  const rec = await withServer(
+    () => reply,
+    (s) => run(s.baseUrl, 3),
+  );
+  for (const r of rec.results) {
+    assert.equal(r.outputTokens, 12);
+    assert.equal(r.itlsMs.length, 8);
+    assert.ok(
+      r.itlsMs.every((v) => v > 0),
+      'no zero gaps between events of one read',
+    );
+    assert.deepEqual(r.itlsMs.slice(0, 4), new Array(4).fill(r.itlsMs[0]));
+  }
+});
+
 test('continuous usage gives exact per-chunk token counts (4, 4, 2)', async () => {
   const reply = stream({
     firstTokenMs: 5,

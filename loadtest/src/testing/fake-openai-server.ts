@@ -14,6 +14,8 @@ export type FakeReply =
       tokens: number;
       /** Tokens per chunk (default 1; the last chunk may carry fewer). */
       tokensPerChunk?: number;
+      /** Write each token of a chunk as its own SSE event (all in one write). */
+      eventPerToken?: boolean;
       /** Usage: a final usage event (default), usage in every chunk, or none. */
       usage?: 'final' | 'continuous' | 'none';
     }
@@ -130,17 +132,25 @@ export class FakeOpenAiServer {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const per = r.tokensPerChunk ?? 1;
     const usage = r.usage ?? 'final';
+    const sseChunk = (n: number, upTo: number) => {
+      const text = ' tok'.repeat(n);
+      const choice = chat ? { index: 0, delta: { content: text } } : { index: 0, text };
+      const u = usage === 'continuous' ? { usage: { prompt_tokens: 7, completion_tokens: upTo } } : {};
+      return `data: ${JSON.stringify({ object: 'chunk', choices: [choice], ...u })}\n\n`;
+    };
     for (let j = 0, sent = 0; sent < r.tokens; j++) {
       const wait = fr.arrivedAt + r.firstTokenMs + j * r.intervalMs - performance.now();
       if (wait > 0) await sleep(wait);
       if (closed) return;
       const k = Math.min(per, r.tokens - sent);
       sent += k;
-      const text = ' tok'.repeat(k);
-      const choice = chat ? { index: 0, delta: { content: text } } : { index: 0, text };
-      const u = usage === 'continuous' ? { usage: { prompt_tokens: 7, completion_tokens: sent } } : {};
       fr.chunkAt.push(performance.now());
-      res.write(`data: ${JSON.stringify({ object: 'chunk', choices: [choice], ...u })}\n\n`);
+      const events = r.eventPerToken ? new Array(k).fill(1) : [k];
+      res.write(
+        events
+          .map((n, e) => sseChunk(n, sent - k + events.slice(0, e + 1).reduce((a, b) => a + b, 0)))
+          .join(''),
+      );
     }
     if (usage !== 'none') {
       res.write(
