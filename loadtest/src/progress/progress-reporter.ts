@@ -39,7 +39,7 @@ export class ProgressReporter {
       this.bar = new cliProgress.SingleBar(
         {
           stream: this.o.stream,
-          format: `${this.o.label} |{bar}| {value}/{total} | ok {ok} rejected {rejected} failed {failed} | {duration}s`,
+          format: `${this.o.label} |{bar}| {value}/{total} | ok {ok} rejected {rejected} failed {failed} | {duration}s, eta {eta}s`,
           hideCursor: true,
         },
         cliProgress.Presets.shades_classic,
