@@ -25,6 +25,18 @@ export interface LoadReport {
   /** Recent decode step times by batch size. */
   decodeStepMs: DecodeStepSample[];
   timestampMs: number;
+  /**
+   * Prompt tokens accepted but not computed yet (waiting prompts, unfinished chunked prefills,
+   * recomputes after preemption): the prefill work queued ahead of a new request. Absent from
+   * engines that do not report it.
+   */
+  queuedPromptTokens?: number;
+  /** Measured KV hand-over speed of this (prefill) instance's transfers, bytes per second; absent before the first. */
+  kvTransferBytesPerS?: number;
+  /** The tightest TPOT target (ms) among the instance's unfinished requests that came with one. */
+  minTpotSloMs?: number;
+  /** Unfinished requests on the instance that came without a TPOT target (the router's default applies). */
+  numWithoutTpotSlo?: number;
 }
 
 export const loadReportSchema: z.ZodType<LoadReport> = z.object({
@@ -36,6 +48,10 @@ export const loadReportSchema: z.ZodType<LoadReport> = z.object({
   prefillTokensPerS: z.number().nonnegative(),
   decodeStepMs: z.array(z.object({ batchSize: wire.positive(), stepMs: z.number().nonnegative() })),
   timestampMs: wire.count(),
+  queuedPromptTokens: wire.count().optional(),
+  kvTransferBytesPerS: z.number().positive().optional(),
+  minTpotSloMs: z.number().positive().optional(),
+  numWithoutTpotSlo: wire.count().optional(),
 });
 
 export const loadReportCodec = defineMessage('LoadReport', loadReportSchema);

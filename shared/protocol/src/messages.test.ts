@@ -93,6 +93,13 @@ function sample<T>(codec: MessageCodec<T>, message: T): Sample {
 const samples: Sample[] = [
   sample(instanceInfoCodec, info),
   sample(loadReportCodec, load),
+  sample(loadReportCodec, {
+    ...load,
+    queuedPromptTokens: 1536,
+    kvTransferBytesPerS: 4.5e8,
+    minTpotSloMs: 80,
+    numWithoutTpotSlo: 2,
+  }),
   sample(heartbeatCodec, heartbeat),
   sample(instanceRecordCodec, { info, heartbeat }),
   sample(routeRequestCodec, {

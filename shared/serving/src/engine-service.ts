@@ -34,8 +34,10 @@ import { instanceInfoOf } from './instance-info-of.js';
 import { KvEventPublisher } from './kv-event-publisher.js';
 import { LoadTracker } from './load-tracker.js';
 import { PrefillSink } from './prefill-sink.js';
+import { queuedPromptTokens } from './queued-prompt-tokens.js';
 import { RequestRunner } from './request-runner.js';
 import { checkSubmit } from './submit-checks.js';
+import { TransferTimer } from './transfer-timer.js';
 import { wireSampling } from './wire-sampling.js';
 
 /**
@@ -58,6 +60,7 @@ export class EngineService {
   readonly #loop: EngineLoop;
   readonly #registry: InstanceRegistry;
   readonly #tracker: LoadTracker;
+  readonly #transfers: TransferTimer;
   readonly #kvEvents: KvEventPublisher;
   readonly #sinks = new Map<string, RequestSink>();
   readonly #earlyCancels = new EarlyCancels();
@@ -94,7 +97,10 @@ export class EngineService {
     this.#tracker = new LoadTracker({
       stats: () => core.stats,
       numFreeBlocks: () => core.kvCacheManager.numFreeBlocks,
+      queuedPromptTokens: () => queuedPromptTokens(core.scheduler.requests.values()),
     });
+    const { blockSize, kvLayout } = this.info;
+    this.#transfers = new TransferTimer((n) => Math.ceil(n / blockSize) * kvLayout.blockBytes);
     this.#kvEvents = new KvEventPublisher(options.client, {
       model: this.info.model,
       instanceId: id,
@@ -209,6 +215,7 @@ export class EngineService {
     const id = request.requestId;
     const onEnd = () => {
       if (this.#sinks.get(id) === sink) this.#sinks.delete(id);
+      this.#tracker.untrack(id);
     };
     const sink: RequestSink =
       request.task === 'prefill'
@@ -242,6 +249,8 @@ export class EngineService {
       throw engineErrorToServiceError(error);
     }
     this.#sinks.set(id, sink);
+    if (request.task === 'prefill') this.#transfers.expect(id, request.promptTokenIds.length);
+    else this.#tracker.trackSlo(id, request.slo?.tpotMs);
   }
 
   #streamTimings() {
@@ -260,6 +269,11 @@ export class EngineService {
   }
 
   #onKvConnectorEvent(event: KvConnectorEvent): void {
+    if (event.type === 'prefillDone') this.#transfers.started(event.requestId);
+    if (event.type === 'sendFinished') {
+      const done = this.#transfers.finished(event.requestId, event.ok);
+      if (done !== null) this.#tracker.observeTransfer(done.bytes, done.ms);
+    }
     if (event.type === 'recvFailed') {
       const why = `the prompt's KV did not arrive: ${event.error.message}`;
       this.#abort(event.requestId, new ServiceError('unavailable', why, { retryAfterS: 1 }));

@@ -37,7 +37,28 @@ describe('LoadTracker', () => {
       prefillTokensPerS: 0,
       decodeStepMs: [],
       timestampMs: 1234,
+      numWithoutTpotSlo: 0,
     });
+  });
+
+  it('reports queued prompt tokens, measured transfer speed and the TPOT targets of unfinished requests', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0, queuedPromptTokens: () => 700 });
+    t.observeTransfer(1_000_000, 10); // 100 MB/s
+    t.observeTransfer(3_000_000, 10); // 300 MB/s: EWMA 100 + 0.2 * 200 = 140 MB/s
+    t.trackSlo('a', 80);
+    t.trackSlo('b', 50);
+    t.trackSlo('c', undefined);
+    t.untrack('b');
+    const r = t.report();
+    assert.equal(r.queuedPromptTokens, 700);
+    assert.equal(r.kvTransferBytesPerS, 140_000_000);
+    assert.equal(r.minTpotSloMs, 80);
+    assert.equal(r.numWithoutTpotSlo, 1);
+    t.untrack('a');
+    t.untrack('c');
+    const idle = t.report();
+    assert.equal(idle.minTpotSloMs, undefined);
+    assert.equal(idle.numWithoutTpotSlo, 0);
   });
 
   it('measures prefill speed on steps with prompt tokens and decode step time by batch size', () => {

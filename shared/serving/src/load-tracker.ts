@@ -14,19 +14,27 @@ function ewma(previous: number | undefined, value: number): number {
 export interface EngineLoadSource {
   stats(): SchedulerStats;
   numFreeBlocks(): number;
+  /** Prompt tokens accepted but not computed yet (absent: not reported). */
+  queuedPromptTokens?(): number;
 }
 
 /**
  * Turns an engine's per-step metrics into the LoadReport its heartbeat carries: prefill speed
  * (tokens per second over steps that ran prompt tokens) and decode step time by batch size (steps
  * where every sequence ran one token), both as moving averages, plus the scheduler's queue and KV
- * numbers at report time. EngineService feeds `observe` from EngineCore.onStepMetrics and calls
+ * numbers at report time; the measured speed of this instance's KV hand-overs (`observeTransfer`)
+ * and the TPOT targets of its unfinished requests (`trackSlo` / `untrack`), which the SLO-aware
+ * router must not break when it adds work here. EngineService feeds `observe` from
+ * EngineCore.onStepMetrics, the others from its submits and KV connector events, and calls
  * `report` on every heartbeat.
  */
 export class LoadTracker {
   readonly #source: EngineLoadSource;
   #prefillTokensPerS: number | undefined;
+  #transferBytesPerS: number | undefined;
   readonly #decodeStepMs = new Map<number, number>();
+  /** TPOT target (ms, or null for none) of each unfinished request. */
+  readonly #tpotSlos = new Map<string, number | null>();
 
   constructor(source: EngineLoadSource) {
     this.#source = source;
@@ -51,12 +59,29 @@ export class LoadTracker {
     }
   }
 
+  /** Records one finished KV hand-over of `bytes` that took `ms` (prefill side). */
+  observeTransfer(bytes: number, ms: number): void {
+    if (bytes <= 0 || ms <= 0) return;
+    this.#transferBytesPerS = ewma(this.#transferBytesPerS, (bytes * 1000) / ms);
+  }
+
+  /** Remembers an accepted request's TPOT target (undefined: it came without one) until `untrack`. */
+  trackSlo(requestId: string, tpotMs: number | undefined): void {
+    this.#tpotSlos.set(requestId, tpotMs ?? null);
+  }
+
+  /** Forgets a request `trackSlo` remembered (it finished, failed or was aborted). */
+  untrack(requestId: string): void {
+    this.#tpotSlos.delete(requestId);
+  }
+
   /** The load now. */
   report(nowMs = Date.now()): LoadReport {
     const stats = this.#source.stats();
     const decodeStepMs: DecodeStepSample[] = [...this.#decodeStepMs]
       .map(([batchSize, stepMs]) => ({ batchSize, stepMs }))
       .sort((a, b) => a.batchSize - b.batchSize);
+    const queued = this.#source.queuedPromptTokens?.();
     return {
       queueLength: stats.numWaitingReqs,
       numRunning: stats.numRunningReqs,
@@ -66,6 +91,19 @@ export class LoadTracker {
       prefillTokensPerS: this.#prefillTokensPerS ?? 0,
       decodeStepMs,
       timestampMs: nowMs,
+      ...(queued === undefined ? {} : { queuedPromptTokens: queued }),
+      ...(this.#transferBytesPerS === undefined ? {} : { kvTransferBytesPerS: this.#transferBytesPerS }),
+      ...this.#sloFields(),
     };
+  }
+
+  #sloFields(): Pick<LoadReport, 'minTpotSloMs' | 'numWithoutTpotSlo'> {
+    let min = Number.POSITIVE_INFINITY;
+    let without = 0;
+    for (const tpot of this.#tpotSlos.values()) {
+      if (tpot === null) without++;
+      else min = Math.min(min, tpot);
+    }
+    return { numWithoutTpotSlo: without, ...(Number.isFinite(min) ? { minTpotSloMs: min } : {}) };
   }
 }
