@@ -5,6 +5,8 @@ import type { BenchRequest } from './random-dataset.js';
 export interface StepRecord extends StepMetrics {
   /** Wall time of the whole step() call (ms). */
   totalMs: number;
+  /** CPU time of this process (all threads) during the step (ms): less sensitive to other load. */
+  cpuMs: number;
   /** KV slots of the blocks held after the step, and how many hold computed tokens. */
   reservedSlots: number;
   usedSlots: number;
@@ -17,10 +19,18 @@ export interface EngineRunResult {
   /** Each request's generated tokens, in request order. */
   outputs: number[][];
   elapsedS: number;
+  /** CPU time of this process (all threads) over the run. */
+  cpuS: number;
   steps: StepRecord[];
   prefixQueries: number;
   prefixHits: number;
   numPreemptions: number;
+}
+
+/** User + system CPU time of this process so far, in ms. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /**
@@ -67,14 +77,23 @@ export async function runEngine(
     metrics = m;
   };
   let finished = 0;
+  const cpu0 = cpuMs();
   const t0 = performance.now();
   try {
     while (core.hasUnfinishedRequests()) {
       const s = performance.now();
+      const c = cpuMs();
       const { outputs: outs } = await core.step();
       const totalMs = performance.now() - s;
+      const stepCpuMs = cpuMs() - c;
       if (metrics !== null)
-        steps.push({ ...(metrics as StepMetrics), totalMs, ...core.kvSlotUsage(), finishedBefore: finished });
+        steps.push({
+          ...(metrics as StepMetrics),
+          totalMs,
+          cpuMs: stepCpuMs,
+          ...core.kvSlotUsage(),
+          finishedBefore: finished,
+        });
       metrics = null;
       for (const o of outs) {
         outputs[index.get(o.requestId)!].push(...o.newTokenIds);
@@ -85,10 +104,12 @@ export async function runEngine(
     core.onStepMetrics = null;
   }
   const elapsedS = (performance.now() - t0) / 1000;
+  const cpuS = (cpuMs() - cpu0) / 1000;
   const after = core.stats;
   return {
     outputs,
     elapsedS,
+    cpuS,
     steps,
     prefixQueries: after.prefixCacheStats.queries - before.prefixCacheStats.queries,
     prefixHits: after.prefixCacheStats.hits - before.prefixCacheStats.hits,

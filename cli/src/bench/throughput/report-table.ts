@@ -46,6 +46,8 @@ export function printThroughputReport(r: ThroughputReport): void {
   ratios.push(['batch-1 decode tok/s (same engine)', num(r, 'batch1_decode_tokens_per_s')]);
   ratios.push(['output tok/s / batch-1 decode tok/s', num(r, 'speedup_vs_batch1')]);
   if (hasBaseline) ratios.push(['output tok/s / static baseline', num(r, 'speedup_vs_baseline')]);
+  ratios.push(['by CPU time: engine / batch-1 decode', num(r, 'speedup_vs_batch1_cpu')]);
+  if (hasBaseline) ratios.push(['by CPU time: engine / static baseline', num(r, 'speedup_vs_baseline_cpu')]);
   printTable(ratios);
   printSamplerCost(r.sampler_cost);
 }

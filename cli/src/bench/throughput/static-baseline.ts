@@ -1,5 +1,5 @@
 import { type ModelExecutor, type ModelInput, Request, type Sampler } from '@pdserve/engine';
-import { benchSamplingParams } from './engine-run.js';
+import { benchSamplingParams, cpuMs } from './engine-run.js';
 import type { BenchRequest } from './random-dataset.js';
 
 /** What the static baseline produced. */
@@ -7,6 +7,8 @@ export interface StaticRunResult {
   /** Each request's generated tokens, in request order. */
   outputs: number[][];
   elapsedS: number;
+  /** CPU time of this process (all threads) over the run. */
+  cpuS: number;
   batchSize: number;
   numBatches: number;
   /** Mean over decode steps of (reserved - used) / reserved slots: the reservations' waste. */
@@ -59,6 +61,7 @@ export class StaticBaseline {
   async run(requests: readonly BenchRequest[], seed: number, temperature: number): Promise<StaticRunResult> {
     const outputs: number[][] = [];
     const wastes: number[] = [];
+    const cpu0 = cpuMs();
     const t0 = performance.now();
     for (let first = 0; first < requests.length; first += this.batchSize) {
       const batch = requests.slice(first, first + this.batchSize).map((r, j) => {
@@ -75,6 +78,7 @@ export class StaticBaseline {
     return {
       outputs,
       elapsedS: (performance.now() - t0) / 1000,
+      cpuS: (cpuMs() - cpu0) / 1000,
       batchSize: this.batchSize,
       numBatches: Math.ceil(requests.length / this.batchSize),
       kvWaste: wastes.length === 0 ? 0 : wastes.reduce((a, b) => a + b, 0) / wastes.length,

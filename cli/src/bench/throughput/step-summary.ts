@@ -52,10 +52,10 @@ export function summarizeSteps(steps: readonly StepRecord[], numRequests: number
 
 /**
  * Decode tokens per second of a run with one request: the steps after its first (the prefill step
- * samples the first token), one token each, over their wall time.
+ * samples the first token), one token each, over their wall time (or, with `cpu`, per CPU second).
  */
-export function decodeRate(steps: readonly StepRecord[]): number {
+export function decodeRate(steps: readonly StepRecord[], cpu = false): number {
   const decode = steps.slice(1);
-  const ms = sum(decode.map((s) => s.totalMs));
+  const ms = sum(decode.map((s) => (cpu ? s.cpuMs : s.totalMs)));
   return ms > 0 ? (decode.length * 1000) / ms : 0;
 }

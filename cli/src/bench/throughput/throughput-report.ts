@@ -88,6 +88,24 @@ function baselineFields(
     baseline_kv_waste: b.kvWaste,
     baseline_num_completed: numCompleted(b.outputs, requests),
     speedup_vs_baseline: outTokS / baselineOut,
+    baseline_cpu_s: b.cpuS,
+  };
+}
+
+/**
+ * The same ratios by CPU time of this process instead of wall time: on a shared machine other
+ * load stretches wall time phase by phase, CPU time much less (the runner's threads sleep when idle).
+ */
+function cpuRatios(input: ReportInput, outputTokens: number): ThroughputReport {
+  const { engine, batch1, baseline } = input;
+  const perCpuS = outputTokens / engine.cpuS;
+  const batch1PerCpuS = decodeRate(batch1.steps, true);
+  return {
+    cpu_s: engine.cpuS,
+    output_tokens_per_cpu_s: perCpuS,
+    batch1_decode_tokens_per_cpu_s: batch1PerCpuS,
+    speedup_vs_batch1_cpu: batch1PerCpuS > 0 ? perCpuS / batch1PerCpuS : 0,
+    ...(baseline === null ? {} : { speedup_vs_baseline_cpu: baseline.cpuS / engine.cpuS }),
   };
 }
 
@@ -124,6 +142,7 @@ export function buildReport(input: ReportInput): ThroughputReport {
     batch1_decode_tokens_per_s: batch1Rate,
     speedup_vs_batch1: batch1Rate > 0 ? outTokS / batch1Rate : 0,
     ...baselineFields(baseline, requests, outTokS),
+    ...cpuRatios(input, outputTokens),
     sampler_cost: samplerCost.map((c) => ({
       setting: c.name,
       ts_ms_per_row: c.tsMsPerRow,
