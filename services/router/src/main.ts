@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { HeuristicPolicy, RouterService, routerServiceConfig } from '@pdserve/routing';
+import { createRoutingPolicy, RouterService, routerServiceConfig } from '@pdserve/routing';
 import { ConfigError, NatsClient } from '@pdserve/runtime';
 import { announceReady, serviceLogger } from '@pdserve/serving';
 
@@ -21,21 +21,23 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   const router = new RouterService({
     client,
-    policy: new HeuristicPolicy(cfg.policy),
+    policy: createRoutingPolicy(cfg),
     deadAfterMs: cfg.discovery.deadAfterMs,
     ttlMs: cfg.discovery.ttlMs,
+    maxQueueMs: cfg.slo.maxQueueMs,
+    pendingGraceMs: cfg.slo.pendingGraceMs,
     logger,
   });
   await router.start();
   const stop = async (signal: string) => {
-    logger.info({ signal, routed: router.routed }, 'stopping');
+    logger.info({ signal, ...router.stats.snapshot() }, 'stopping');
     await router.stop();
     await client.close().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
-  announceReady('router', { policy: 'heuristic' });
+  announceReady('router', { policy: router.policy.name });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

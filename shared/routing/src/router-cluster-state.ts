@@ -1,6 +1,6 @@
 import { kvEventBatchCodec, subjects } from '@pdserve/protocol';
 import { ClusterView, type LiveInstance, type NatsClient, type TypedSubscription } from '@pdserve/runtime';
-import type { ClusterSnapshot } from './cluster-snapshot.js';
+import type { ClusterSnapshot, PendingLoad } from './cluster-snapshot.js';
 import { PrefixIndex } from './prefix-index.js';
 
 /** Where the state reads discovery from. */
@@ -12,7 +12,12 @@ export interface RouterClusterStateOptions {
   bucket?: string;
   /** Called when the first instance of a model appears (the router starts serving its route subject). */
   onModel?: (model: string) => void;
+  /** Called after any heartbeat, arrival or departure of an instance of `model`. */
+  onUpdate?: (model: string) => void;
 }
+
+/** This router's load on an instance that a heartbeat seen at `seenAtMs` cannot show yet. */
+export type PendingSource = (instanceId: string, seenAtMs: number) => PendingLoad | undefined;
 
 /**
  * A router's picture of the cluster, rebuilt from NATS alone: the live instances and their load
@@ -35,8 +40,15 @@ export class RouterClusterState {
       ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
       ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
     });
-    this.#view.on('instance-up', (i) => this.#onUp(i));
-    this.#view.on('instance-dead', (info) => this.#indexes.delete(info.id));
+    this.#view.on('instance-up', (i) => {
+      this.#onUp(i);
+      options.onUpdate?.(i.info.model);
+    });
+    this.#view.on('instance-updated', (i) => options.onUpdate?.(i.info.model));
+    this.#view.on('instance-dead', (info) => {
+      this.#indexes.delete(info.id);
+      options.onUpdate?.(info.model);
+    });
   }
 
   /** Loads the live instances and starts following heartbeats and KV events. */
@@ -56,14 +68,26 @@ export class RouterClusterState {
     return this.#indexes.get(instanceId);
   }
 
-  /** The live instances of `model` now, with their load and cached blocks. */
-  snapshot(model: string, nowMs = Date.now()): ClusterSnapshot {
-    const instances = this.#view.instances({ model }).map((i) => ({
-      info: i.info,
-      load: i.heartbeat.load,
-      cachedBlocks: this.#indexes.get(i.info.id)?.blocks ?? new Set<string>(),
-    }));
+  /**
+   * The live instances of `model` now, with their load and cached blocks, and (given `pending`)
+   * the load this router placed on each since its latest heartbeat.
+   */
+  snapshot(model: string, nowMs = Date.now(), pending?: PendingSource): ClusterSnapshot {
+    const instances = this.#view.instances({ model }).map((i) => {
+      const extra = pending?.(i.info.id, i.lastSeenMs);
+      return {
+        info: i.info,
+        load: i.heartbeat.load,
+        cachedBlocks: this.#indexes.get(i.info.id)?.blocks ?? new Set<string>(),
+        ...(extra === undefined ? {} : { pending: extra }),
+      };
+    });
     return { model, nowMs, instances };
+  }
+
+  /** The block size of a live instance (16 when it is unknown). */
+  blockSize(instanceId: string): number {
+    return this.#view.get(instanceId)?.info.blockSize ?? 16;
   }
 
   /** Stops following the cluster. */

@@ -7,8 +7,14 @@ import {
   subjects,
 } from '@pdserve/protocol';
 import { consoleLogger, type NatsClient, type RuntimeLogger, type TypedSubscription } from '@pdserve/runtime';
+import { AdmissionQueue } from './admission-queue.js';
+import { DEFAULT_COST_MODEL_PARAMS } from './cost-model-params.js';
+import { type InstanceInputs, learnInputs } from './instance-inputs.js';
+import { PlacementLedger } from './placement-ledger.js';
 import { RouterClusterState } from './router-cluster-state.js';
-import type { RoutingPolicy } from './routing-policy.js';
+import { RouterStats } from './router-stats.js';
+import type { RouteOutcome, RoutingPolicy } from './routing-policy.js';
+import { SloPolicy } from './slo-policy.js';
 
 /** The NATS queue group every router joins, so each RouteRequest reaches one of them. */
 export const ROUTER_QUEUE_GROUP = 'pdserve-router';
@@ -23,35 +29,76 @@ export interface RouterServiceOptions {
   ttlMs?: number;
   bucket?: string;
   logger?: RuntimeLogger;
+  /** Longest a queueable request is held before its last decision (ms; default 1000). */
+  maxQueueMs?: number;
+  /** How long a placement counts as pending load after a heartbeat (ms; default the cost model's). */
+  pendingGraceMs?: number;
 }
 
 /**
  * One router (design §3 step 2): it keeps a RouterClusterState and answers RouteRequests on
  * `subjects.route(model)` for every model that has live instances, in the ROUTER_QUEUE_GROUP so
  * several routers share the load. Each answer is the policy's decision, or its rejection as a
- * ServiceError reply. The router's main starts one; it holds no state beyond what NATS rebuilds.
+ * ServiceError reply; a rejection the policy calls queueable is held in an AdmissionQueue and
+ * decided again on every heartbeat of the model. The request's arrival is this router's receive
+ * time (its clock, like the snapshots'). Every decision is recorded in a PlacementLedger, whose
+ * pending load the next snapshots include until heartbeats show it. The router's main starts one;
+ * it holds no state beyond what NATS rebuilds and a few seconds of its own placements.
  */
 export class RouterService {
   readonly state: RouterClusterState;
+  readonly stats = new RouterStats();
   readonly #options: RouterServiceOptions;
   readonly #logger: RuntimeLogger;
   readonly #subscriptions = new Map<string, TypedSubscription>();
-  #routed = 0;
+  readonly #ledger: PlacementLedger;
+  readonly #queue: AdmissionQueue;
 
   constructor(options: RouterServiceOptions) {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
+    this.#ledger = new PlacementLedger(options.pendingGraceMs ?? DEFAULT_COST_MODEL_PARAMS.pendingGraceMs);
+    this.#queue = new AdmissionQueue((r) => this.#decide(r), options.maxQueueMs ?? 1000, {
+      admitted: (_r, waitedMs) => this.stats.released(true, waitedMs),
+      refused: (_r, waitedMs) => this.stats.released(false, waitedMs),
+    });
     this.state = new RouterClusterState(options.client, {
       ...(options.deadAfterMs === undefined ? {} : { deadAfterMs: options.deadAfterMs }),
       ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
       ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
       onModel: (model) => this.#serve(model),
+      onUpdate: (model) => this.#queue.retry(model),
     });
+  }
+
+  /** The policy deciding here. */
+  get policy(): RoutingPolicy {
+    return this.#options.policy;
   }
 
   /** Requests answered with a decision so far. */
   get routed(): number {
-    return this.#routed;
+    return this.stats.snapshot().routed;
+  }
+
+  /** Requests held for capacity now. */
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * What the cost model knows of each live instance of `model` now (measured speeds, fitted decode
+   * step, queues with this router's pending placements): the SLO policy's inputs, or the same
+   * computed with the default priors under another policy.
+   */
+  learnedInputs(model: string): InstanceInputs[] {
+    const snapshot = this.#snapshot(model);
+    const policy = this.#options.policy;
+    const inputs =
+      policy instanceof SloPolicy
+        ? policy.inputs(snapshot)
+        : learnInputs(snapshot, DEFAULT_COST_MODEL_PARAMS, new SloPolicy().defaults.tpotMs);
+    return [...inputs.values()];
   }
 
   /** Reads the cluster and starts answering; resolves once subscribed. */
@@ -60,19 +107,42 @@ export class RouterService {
     await this.#options.client.flush();
   }
 
-  /** Stops answering; requests in flight finish. */
+  /** Stops answering; held requests are refused, requests in flight finish. */
   async stop(): Promise<void> {
+    this.#queue.close(new ServiceError('unavailable', 'the router is stopping', { retryAfterS: 1 }));
     await Promise.all([...this.#subscriptions.values()].map((s) => s.drain().catch(() => {})));
     this.#subscriptions.clear();
     this.state.stop();
   }
 
-  /** Decides one request (what the subscription answers with). */
-  route(request: RouteRequest): RouteDecision {
-    const outcome = this.#options.policy.route(request, this.state.snapshot(request.model));
-    if (!outcome.ok) throw outcome.error;
-    this.#routed++;
-    return outcome.decision;
+  /** Decides one request (what the subscription answers with): placed, held then placed, or refused. */
+  async route(received: RouteRequest): Promise<RouteDecision> {
+    const request = { ...received, arrivalTimeMs: Date.now() };
+    const outcome = this.#decide(request);
+    if (outcome.ok) return outcome.decision;
+    if (outcome.queueable !== true) {
+      this.stats.refused(outcome.error.code);
+      throw outcome.error;
+    }
+    this.stats.held();
+    return this.#queue.hold(request);
+  }
+
+  /** One decision on a fresh snapshot; a placement is recorded in the ledger and counted. */
+  #decide(request: RouteRequest): RouteOutcome {
+    const nowMs = Date.now();
+    this.#ledger.prune(nowMs);
+    const outcome = this.#options.policy.route(request, this.#snapshot(request.model, nowMs));
+    if (outcome.ok) {
+      const d = outcome.decision;
+      this.#ledger.record(request, d, (id) => this.state.blockSize(id), nowMs);
+      this.stats.placed(d.mode, d.predictedTtftMs, d.predictedTpotMs);
+    }
+    return outcome;
+  }
+
+  #snapshot(model: string, nowMs = Date.now()) {
+    return this.state.snapshot(model, nowMs, (id, seenAtMs) => this.#ledger.pendingFor(id, seenAtMs));
   }
 
   #serve(model: string): void {

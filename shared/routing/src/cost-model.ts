@@ -1,0 +1,141 @@
+import type { RouteRequest } from '@pdserve/protocol';
+import { cachedPrefixBlocks, type InstanceSnapshot } from './cluster-snapshot.js';
+import type { CostModelParams } from './cost-model-params.js';
+import { stepMsAt } from './decode-step-fit.js';
+import type { InstanceInputs } from './instance-inputs.js';
+
+/** Where a request could run: prefill and decode on one instance, or a (prefill, decode) pair. */
+export type PlacementMode = 'colocated' | 'disaggregated';
+
+/** What the cost model predicts for one placement option, with the terms it added up. */
+export interface OptionPrediction {
+  mode: PlacementMode;
+  /** The instance that prefills (the decode instance itself when colocated). */
+  prefill: InstanceSnapshot;
+  decode: InstanceSnapshot;
+  /** Prompt tokens found in the prefill side's prefix cache. */
+  cachedTokens: number;
+  uncachedTokens: number;
+  /** Predicted time to first token from now (ms). */
+  ttftMs: number;
+  /** Predicted time per output token on the decode side, this request added (ms). */
+  tpotMs: number;
+  /** The tightest TPOT target of the requests already on the decode side (null: none there). */
+  runningTpotTargetMs: number | null;
+  /** Whether both sides have the KV blocks the request needs. */
+  kvFits: boolean;
+  terms: {
+    queueMs: number;
+    prefillMs: number;
+    transferMs: number;
+    /** One decode step of the decode side: when a transferred request joins its batch. */
+    joinMs: number;
+    batchSize: number;
+    stepMs: number;
+    /** Decode time lost per output token to prefill work the decode side runs itself. */
+    interferenceMs: number;
+  };
+}
+
+const blocksFor = (tokens: number, blockSize: number) => Math.ceil(tokens / blockSize);
+
+/**
+ * DistServe-style latency model of one placement (design §3 step 2), a pure function of the
+ * request, the instances and their learned inputs (learnInputs):
+ * - TTFT = submit overhead + queue wait at the prefill side (queued prompt tokens / its measured
+ *   prefill rate) + prefill of the uncached tokens (prefix hits from KV events) at that rate, and
+ *   for a pair: + a second submit + KV bytes / measured (or default) transfer speed + one decode
+ *   step of the decode side (the request joins its batch).
+ * - TPOT = the decode side's fitted step time at its batch after adding this request, plus the
+ *   prefill work it runs itself (its queue, and this prompt when colocated) spread over the
+ *   request's output tokens: chunked prefill steals that time from every decode step.
+ * SloPolicy compares the options; the heuristic and round-robin policies do not use it.
+ */
+export class CostModel {
+  readonly params: CostModelParams;
+
+  constructor(params: CostModelParams) {
+    this.params = params;
+  }
+
+  /** Prefill and decode on `instance` (a decode or 'both' instance). */
+  colocated(request: RouteRequest, instance: InstanceSnapshot, inputs: InstanceInputs): OptionPrediction {
+    const { cached, uncached } = this.#prefix(request, instance);
+    const rate = inputs.prefillTokensPerS;
+    const queueMs = (inputs.queuedPromptTokens * 1000) / rate;
+    const prefillMs = (uncached * 1000) / rate;
+    const decode = this.#decode(request, inputs, queueMs + prefillMs);
+    const blockSize = instance.info.blockSize;
+    const needed = blocksFor(request.numPromptTokens + this.#outputTokens(request), blockSize);
+    return {
+      mode: 'colocated',
+      prefill: instance,
+      decode: instance,
+      cachedTokens: cached,
+      uncachedTokens: uncached,
+      ttftMs: this.params.submitOverheadMs + queueMs + prefillMs,
+      tpotMs: decode.stepMs + decode.interferenceMs,
+      runningTpotTargetMs: inputs.runningTpotTargetMs,
+      kvFits: needed - Math.floor(cached / blockSize) <= inputs.freeBlocks,
+      terms: { queueMs, prefillMs, transferMs: 0, joinMs: 0, ...decode },
+    };
+  }
+
+  /** Prefill on `prefill`, KV handed to `decode`, which decodes. */
+  disaggregated(
+    request: RouteRequest,
+    prefill: InstanceSnapshot,
+    prefillInputs: InstanceInputs,
+    decode: InstanceSnapshot,
+    decodeInputs: InstanceInputs,
+  ): OptionPrediction {
+    const { cached, uncached } = this.#prefix(request, prefill);
+    const rate = prefillInputs.prefillTokensPerS;
+    const queueMs = (prefillInputs.queuedPromptTokens * 1000) / rate;
+    const prefillMs = (uncached * 1000) / rate;
+    const promptBlocks = blocksFor(request.numPromptTokens, prefill.info.blockSize);
+    const transferMs =
+      (promptBlocks * prefill.info.kvLayout.blockBytes * 1000) / prefillInputs.transferBytesPerS;
+    const d = this.#decode(
+      request,
+      decodeInputs,
+      (decodeInputs.queuedPromptTokens * 1000) / decodeInputs.prefillTokensPerS,
+    );
+    const decodeBlocks = blocksFor(
+      request.numPromptTokens + this.#outputTokens(request),
+      decode.info.blockSize,
+    );
+    const prefillBlocks = promptBlocks - Math.floor(cached / prefill.info.blockSize);
+    return {
+      mode: 'disaggregated',
+      prefill,
+      decode,
+      cachedTokens: cached,
+      uncachedTokens: uncached,
+      ttftMs: 2 * this.params.submitOverheadMs + queueMs + prefillMs + transferMs + d.stepMs,
+      tpotMs: d.stepMs + d.interferenceMs,
+      runningTpotTargetMs: decodeInputs.runningTpotTargetMs,
+      kvFits: decodeBlocks <= decodeInputs.freeBlocks && prefillBlocks <= prefillInputs.freeBlocks,
+      terms: { queueMs, prefillMs, transferMs, joinMs: d.stepMs, ...d },
+    };
+  }
+
+  /** The decode side's step at its batch plus this request, and the prefill time it steals per token. */
+  #decode(request: RouteRequest, inputs: InstanceInputs, localPrefillMs: number) {
+    const batchSize = inputs.batchSize + 1;
+    const stepMs = stepMsAt(inputs.decodeFit, batchSize);
+    const interferenceMs = localPrefillMs / Math.max(1, this.#outputTokens(request));
+    return { batchSize, stepMs, interferenceMs };
+  }
+
+  #outputTokens(request: RouteRequest): number {
+    return request.maxTokens ?? this.params.defaultOutputTokens;
+  }
+
+  /** Cached and uncached prompt tokens on `instance` (the engine always computes the last token). */
+  #prefix(request: RouteRequest, instance: InstanceSnapshot) {
+    const blocks = cachedPrefixBlocks(instance, request.blockHashes);
+    const cached = Math.min(blocks * instance.info.blockSize, Math.max(0, request.numPromptTokens - 1));
+    return { cached, uncached: request.numPromptTokens - cached };
+  }
+}

@@ -1,0 +1,59 @@
+import type { OptionPrediction } from './cost-model.js';
+
+/** A request's resolved latency targets (its hints, else the router's defaults), ms. */
+export interface SloTargets {
+  ttftMs: number;
+  tpotMs: number;
+}
+
+/** Why an option cannot take the request. */
+export type OptionMiss = 'ttft' | 'tpot' | 'running-tpot' | 'kv';
+
+/** How one option fares against the targets. */
+export interface OptionVerdict {
+  prediction: OptionPrediction;
+  misses: OptionMiss[];
+  /**
+   * The smallest slack left, as a fraction of its target, over the request's TTFT and TPOT and
+   * the running requests' TPOT (negative when missed). The policy places where it is largest.
+   */
+  headroom: number;
+  /** Milliseconds by which the predicted TTFT passes its budget (0 when it fits). */
+  ttftExcessMs: number;
+}
+
+/**
+ * Judges a prediction against the targets. `planFraction` (0..1] is the share of each target the
+ * router plans to (a margin for prediction error); `elapsedMs` is the time the request already
+ * spent at the router (queued), taken from its TTFT budget. The new request must meet its own
+ * TTFT and TPOT, and its arrival must not push the requests already decoding there past the
+ * tightest of their TPOT targets. Pure.
+ */
+export function judgeOption(
+  prediction: OptionPrediction,
+  targets: SloTargets,
+  planFraction: number,
+  elapsedMs: number,
+): OptionVerdict {
+  const ttftBudget = targets.ttftMs * planFraction - elapsedMs;
+  const tpotBudget = targets.tpotMs * planFraction;
+  const running = prediction.runningTpotTargetMs;
+  const slacks = [
+    (ttftBudget - prediction.ttftMs) / targets.ttftMs,
+    (tpotBudget - prediction.tpotMs) / targets.tpotMs,
+  ];
+  const misses: OptionMiss[] = [];
+  if (prediction.ttftMs > ttftBudget) misses.push('ttft');
+  if (prediction.tpotMs > tpotBudget) misses.push('tpot');
+  if (running !== null) {
+    slacks.push((running * planFraction - prediction.tpotMs) / running);
+    if (prediction.tpotMs > running * planFraction) misses.push('running-tpot');
+  }
+  if (!prediction.kvFits) misses.push('kv');
+  return {
+    prediction,
+    misses,
+    headroom: Math.min(...slacks),
+    ttftExcessMs: Math.max(0, prediction.ttftMs - ttftBudget),
+  };
+}
