@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { intOption } from '../options.js';
+import { choiceOption, intOption } from '../options.js';
 import { ServeCluster } from '../serve/serve-cluster.js';
 import { readServeConfigFile, SERVE_DEFAULTS, type ServeConfig } from '../serve/serve-config.js';
 
@@ -15,6 +15,7 @@ interface ServeFlags {
   natsPort?: number;
   numBlocks?: number;
   maxModelLen?: number;
+  policy?: 'heuristic' | 'slo' | 'round-robin';
   config?: string;
   verbose?: boolean;
 }
@@ -38,6 +39,11 @@ export function serveCommand(): Command {
     .option('--nats-port <port>', 'NATS port (default: any free port)', intOption(0, 65535))
     .option('--num-blocks <n>', 'KV blocks per instance', intOption(1))
     .option('--max-model-len <n>', 'longest prompt + output', intOption(1))
+    .option(
+      '--policy <name>',
+      'routing policy: heuristic, slo (SLO-aware, admission control) or round-robin (default heuristic)',
+      choiceOption(['heuristic', 'slo', 'round-robin'] as const),
+    )
     .option('--config <file>', 'JSON file with these settings (flags win)')
     .option('--verbose', 'show every log line')
     .action(runServe);

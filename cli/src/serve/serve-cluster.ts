@@ -84,7 +84,12 @@ export class ServeCluster {
         spawn(e.name, e.main, engineArgs(options, e, nats.url, agentId)),
       );
       await Promise.all(engines.map((e) => e.ready));
-      await spawn('router', SERVICE_MAINS.router, ['--nats', nats.url]).ready;
+      const routerArgs = [
+        '--nats',
+        nats.url,
+        ...(options.policy === undefined ? [] : ['--policy', options.policy]),
+      ];
+      await spawn('router', SERVICE_MAINS.router, routerArgs).ready;
       const gateway = await spawn('gateway', SERVICE_MAINS.gateway, gatewayArgs(options, nats.url)).ready;
       return new ServeCluster(nats, started, String(gateway.url));
     } catch (error) {

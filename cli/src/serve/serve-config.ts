@@ -24,6 +24,8 @@ export interface ServeConfig {
   maxModelLen?: number;
   /** Instances' heartbeat interval (ms). */
   heartbeatMs?: number;
+  /** The router's policy: heuristic (default), slo or round-robin. */
+  policy?: 'heuristic' | 'slo' | 'round-robin';
   /** Show every log line (NATS info lines too). */
   verbose: boolean;
 }
@@ -66,6 +68,7 @@ const FILE_KEYS: Record<keyof ServeConfig, Check> = {
   numBlocks: isInt(1),
   maxModelLen: isInt(1),
   heartbeatMs: isInt(10),
+  policy: (v) => v === 'heuristic' || v === 'slo' || v === 'round-robin',
   verbose: (v) => typeof v === 'boolean',
 };
 
