@@ -118,9 +118,10 @@ function onPayload(payload: string, atMs: number, state: StreamState): void {
   const last = state.chunks[state.chunks.length - 1];
   if (last && last.atMs === atMs) {
     last.chars += event.text.length;
+    last.events++;
     last.tokens = last.tokens === null || tokens === null ? null : last.tokens + tokens;
   } else {
-    state.chunks.push({ atMs, chars: event.text.length, tokens });
+    state.chunks.push({ atMs, chars: event.text.length, events: 1, tokens });
   }
 }
 

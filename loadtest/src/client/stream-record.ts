@@ -4,6 +4,8 @@ export interface ChunkRecord {
   atMs: number;
   /** Characters of output text it carried. */
   chars: number;
+  /** Output-bearing SSE events in it (at least one token each). */
+  events: number;
   /** Output tokens it carried when the server said so (continuous usage) for each event, else null. */
   tokens: number | null;
 }

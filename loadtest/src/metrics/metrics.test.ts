@@ -32,8 +32,8 @@ test('latency stats: mean, median, std and keyed percentiles; zeros when empty',
   });
 });
 
-test('chunk token counts: exact from continuous usage, else by text length, at least one each', () => {
-  const c = (chars: number, tokens: number | null = null) => ({ atMs: 0, chars, tokens });
+test('chunk token counts: exact from continuous usage, else by text share, at least one per event', () => {
+  const c = (chars: number, tokens: number | null = null, events = 1) => ({ atMs: 0, chars, events, tokens });
   assert.deepEqual(chunkTokenCounts([c(3, 1), c(9, 3), c(6, 2)], 99), [1, 3, 2]);
   assert.deepEqual(chunkTokenCounts([c(4), c(4), c(4)], 3), [1, 1, 1]);
   assert.deepEqual(chunkTokenCounts([c(4), c(12), c(8)], 6), [1, 3, 2]);
@@ -44,6 +44,12 @@ test('chunk token counts: exact from continuous usage, else by text length, at l
   );
   assert.ok(counts.every((v) => v >= 1));
   assert.deepEqual(chunkTokenCounts([c(5), c(5)], 1), [1, 1], 'fewer tokens than chunks: one each');
+  assert.deepEqual(
+    chunkTokenCounts([c(2, null, 3), c(30)], 4),
+    [3, 1],
+    'one per event even with little text',
+  );
+  assert.deepEqual(chunkTokenCounts([c(8, null, 2), c(8, null, 2)], 8), [4, 4]);
 });
 
 test('goodput targets parse any subset and refuse bad items', () => {
@@ -71,6 +77,10 @@ test('meetsTargets: every given target must hold; one-token outputs have no TPOT
     e2eMs: 150,
     tpotMs: 50,
     itlsMs: [50],
+    chunks: [
+      { atMs: 100, tokens: 1 },
+      { atMs: 150, tokens: 1 },
+    ],
     ...over,
   });
   assert.equal(meetsTargets(r({}), { ttftMs: 100, tpotMs: 50, e2elMs: 150 }), true);

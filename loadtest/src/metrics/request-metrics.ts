@@ -5,7 +5,8 @@ import type { RequestResult } from './request-result.js';
 
 /**
  * Derives TTFT, TPOT, ITL and E2E of one request from what the client saw. TTFT is measured to
- * the first output-bearing event; a chunk of k tokens after a gap g adds k ITLs of g / k.
+ * the first output-bearing read; a later chunk of k tokens after a gap g adds k ITLs of g / k,
+ * and extra tokens of the first chunk add ITLs of 0, so there are (output tokens - 1) ITLs.
  */
 export function requestMetrics(
   index: number,
@@ -14,7 +15,8 @@ export function requestMetrics(
   rec: StreamRecord,
 ): RequestResult {
   const fromUsage = rec.usage !== null && rec.usage.completionTokens > 0;
-  const outputTokens = fromUsage ? (rec.usage?.completionTokens ?? 0) : rec.chunks.length;
+  const events = rec.chunks.reduce((s, c) => s + c.events, 0);
+  const outputTokens = fromUsage ? (rec.usage?.completionTokens ?? 0) : events;
   const base: RequestResult = {
     index,
     tag: req.tag,
@@ -25,7 +27,7 @@ export function requestMetrics(
     promptLen: rec.usage?.promptTokens ?? req.promptLen,
     requestedOutputLen: req.outputLen,
     outputTokens,
-    outputTokensSource: fromUsage ? 'usage' : 'chunks',
+    outputTokensSource: fromUsage ? 'usage' : 'events',
     scheduledMs,
     sentMs: rec.sentMs,
     firstTokenMs: rec.chunks[0]?.atMs ?? null,
@@ -34,20 +36,23 @@ export function requestMetrics(
     e2eMs: null,
     tpotMs: null,
     itlsMs: [],
+    chunks: [],
   };
   if (rec.outcome !== 'ok' || rec.chunks.length === 0) return base;
   const ttftMs = rec.chunks[0].atMs - rec.sentMs;
   const e2eMs = rec.endMs - rec.sentMs;
   const tpotMs = outputTokens > 1 ? (e2eMs - ttftMs) / (outputTokens - 1) : null;
-  return { ...base, ttftMs, e2eMs, tpotMs, itlsMs: interTokenLatencies(rec, outputTokens) };
+  const counts = chunkTokenCounts(rec.chunks, outputTokens);
+  const chunks = rec.chunks.map((c, i) => ({ atMs: c.atMs, tokens: counts[i] }));
+  return { ...base, ttftMs, e2eMs, tpotMs, itlsMs: interTokenLatencies(chunks), chunks };
 }
 
-function interTokenLatencies(rec: StreamRecord, outputTokens: number): number[] {
-  const counts = chunkTokenCounts(rec.chunks, outputTokens);
-  const itls: number[] = [];
-  for (let i = 1; i < rec.chunks.length; i++) {
-    const gap = rec.chunks[i].atMs - rec.chunks[i - 1].atMs;
-    for (let k = 0; k < counts[i]; k++) itls.push(gap / counts[i]);
+function interTokenLatencies(chunks: ReadonlyArray<{ atMs: number; tokens: number }>): number[] {
+  // Tokens that came with the first one follow it without a gap.
+  const itls: number[] = new Array(chunks[0].tokens - 1).fill(0);
+  for (let i = 1; i < chunks.length; i++) {
+    const gap = chunks[i].atMs - chunks[i - 1].atMs;
+    for (let k = 0; k < chunks[i].tokens; k++) itls.push(gap / chunks[i].tokens);
   }
   return itls;
 }

@@ -10,9 +10,9 @@ export interface RequestResult {
   promptLen: number;
   /** max_tokens sent. */
   requestedOutputLen: number;
-  /** Output tokens: the server's usage, else the number of output chunks. */
+  /** Output tokens: the server's usage, else the number of output-bearing SSE events. */
   outputTokens: number;
-  outputTokensSource: 'usage' | 'chunks';
+  outputTokensSource: 'usage' | 'events';
   /** When the schedule wanted it sent, when it was sent, its first output and its end. */
   scheduledMs: number;
   sentMs: number;
@@ -23,6 +23,8 @@ export interface RequestResult {
   e2eMs: number | null;
   /** (e2e - ttft) / (outputTokens - 1); null unless completed with at least 2 tokens. */
   tpotMs: number | null;
-  /** Inter-token latencies: each gap between output chunks, split evenly over its tokens. */
+  /** Inter-token latencies, one per token after the first: each gap between chunks split evenly over the later chunk's tokens (0 for tokens that came with the first). */
   itlsMs: number[];
+  /** How the output arrived: each chunk (network read) with its time and token count. */
+  chunks: Array<{ atMs: number; tokens: number }>;
 }

@@ -29,6 +29,7 @@ function fakeRun(label: string, rate: number, n = 12): BenchResultJson {
       e2eMs: rejected ? null : ttft + 40,
       tpotMs: rejected ? null : 10,
       itlsMs: rejected ? [] : [10, 10, 10, 10],
+      chunks: rejected ? [] : [0, 1, 2, 3, 4].map((k) => ({ atMs: sent + ttft + 10 * k, tokens: 1 })),
     };
   });
   const goodput = { ttftMs: 100 };
