@@ -96,7 +96,9 @@ export class Scheduler {
    */
   addRequest(
     request: Request,
-    status: typeof RequestStatus.WAITING | typeof RequestStatus.WAITING_FOR_REMOTE_KVS = RequestStatus.WAITING,
+    status:
+      | typeof RequestStatus.WAITING
+      | typeof RequestStatus.WAITING_FOR_REMOTE_KVS = RequestStatus.WAITING,
   ): void {
     if (this.requests.has(request.requestId)) {
       throw new InvalidRequestError(request.requestId, 'a request with this id is already running');
@@ -278,7 +280,9 @@ export class Scheduler {
     const kv = this.kvCacheManager;
     // A request whose prompt KV was loaded from another instance already holds its blocks.
     const loaded = request.numComputedTokens > 0;
-    const hit = loaded ? { blocks: [], numComputedTokens: request.numComputedTokens } : kv.getComputedBlocks(request);
+    const hit = loaded
+      ? { blocks: [], numComputedTokens: request.numComputedTokens }
+      : kv.getComputedBlocks(request);
     const remaining = request.numTokens - hit.numComputedTokens;
     const n = Math.min(remaining, plan.budget);
     if (!this.chunkedPrefill && n < remaining) return false;

@@ -27,7 +27,9 @@ export {
 } from './make-model.js';
 export { modelFingerprint } from './model-fingerprint.js';
 export { ModelFormatError, type ModelFormatProblem } from './model-format-error.js';
+export { type ModelInput, ModelRunner, type ModelRunnerOptions } from './model-runner.js';
 export { randomTensorEntries } from './random-weights.js';
+export { ropeInverseFrequencies } from './rope-frequencies.js';
 export { permuteRopeRows } from './rope-permute.js';
 export { readSafetensors, readSafetensorsDir, writeSafetensors } from './safetensors.js';
 export { SpmTokenizer, type SpmVocab, TokenType } from './spm-tokenizer.js';
@@ -48,5 +50,3 @@ export type {
   TensorMap,
   Tokenizer,
 } from './types.js';
-export { type ModelInput, ModelRunner, type ModelRunnerOptions } from './model-runner.js';
-export { ropeInverseFrequencies } from './rope-frequencies.js';

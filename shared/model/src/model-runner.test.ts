@@ -20,8 +20,8 @@ const golden = TestFixtures.golden() as unknown as { cases: GoldenCase[] };
 const STEPS = 64;
 const BOS = 1;
 
-/** One sequence on blocks 0..n-1: rows for tokens at positions start.. */
-function sequenceInput(tokens: number[], start: number, blocks: number, blockSize: number): ModelInput {
+/** One sequence on blocks 0..n-1 in order, so a position's KV slot is the position itself. */
+function sequenceInput(tokens: number[], start: number, blocks: number): ModelInput {
   const positions = Int32Array.from(tokens, (_, i) => start + i);
   return {
     tokenIds: Int32Array.from(tokens),
@@ -41,13 +41,13 @@ async function greedy(runner: ModelRunner, prompt: number[]) {
   const blocks = Math.ceil(STEPS / runner.blockSize);
   const out: number[] = [];
   const logitsPerStep: Float32Array[] = [];
-  let logits = await runner.execute(sequenceInput(prompt, 0, blocks, runner.blockSize));
+  let logits = await runner.execute(sequenceInput(prompt, 0, blocks));
   for (let pos = prompt.length; ; pos++) {
     logitsPerStep.push(logits);
     const next = (await argmax(logits, 1, runner.vocabSize))[0]!;
     out.push(next);
     if (next === BOS || pos >= STEPS) break;
-    logits = await runner.execute(sequenceInput([next], pos, blocks, runner.blockSize));
+    logits = await runner.execute(sequenceInput([next], pos, blocks));
   }
   return { out, logitsPerStep };
 }
