@@ -53,6 +53,7 @@ export interface BenchResultJson {
   errors: string[];
   outcomes: ('ok' | 'rejected' | 'failed')[];
   tags: string[];
+  output_tokens_sources: ('usage' | 'events')[];
   retry_afters: (number | null)[];
   scheduled_times: number[];
   start_times: number[];

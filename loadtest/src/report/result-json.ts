@@ -111,6 +111,7 @@ function requestArrays(results: readonly RequestResult[]) {
     errors: results.map((r) => r.error ?? ''),
     outcomes: results.map((r) => r.outcome),
     tags: results.map((r) => r.tag),
+    output_tokens_sources: results.map((r) => r.outputTokensSource),
     retry_afters: results.map((r) => r.retryAfterS ?? null),
     scheduled_times: results.map((r) => r.scheduledMs / 1000),
     start_times: results.map((r) => r.sentMs / 1000),
