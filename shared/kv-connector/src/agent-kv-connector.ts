@@ -5,7 +5,7 @@ import { AgentConnectorWorker } from './agent-connector-worker.js';
 import { AgentLink } from './agent-link.js';
 import type { KvAgentInfo } from './agent-messages.js';
 import { ConnectorState } from './connector-state.js';
-import type { KvBus } from './kv-bus.js';
+import type { KvBus, KvBusHeaders } from './kv-bus.js';
 
 export interface AgentKvConnectorOptions {
   /** NatsKvBus for the `nats` connector, InMemoryKvBus for the `in-memory` one. */
@@ -26,6 +26,8 @@ export interface AgentKvConnectorOptions {
   sendTimeoutMs?: number;
   /** Timeout of each request to the agent (default 5 s). */
   requestTimeoutMs?: number;
+  /** Prefill side: the trace context (headers) to send with a request's blocks, so the agent's span joins its trace. */
+  traceHeaders?: (requestId: string) => KvBusHeaders | undefined;
 }
 
 /** Open transfers of a connector (leak checks: both zero when every request is over). */
@@ -57,6 +59,7 @@ export class AgentKvConnector implements KvConnector {
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
       onNotice: (n) => this.worker.onNotice(n),
       onAgentLost: (e) => this.worker.onAgentLost(e),
+      ...(options.traceHeaders === undefined ? {} : { traceHeaders: options.traceHeaders }),
     });
     const { modelFingerprint, hashSeed } = options;
     this.worker = new AgentConnectorWorker(this.state, this.link, {

@@ -14,7 +14,7 @@ import {
   kvStageCodec,
   kvTransferNoticeCodec,
 } from './agent-messages.js';
-import type { KvBus, KvBusSubscription } from './kv-bus.js';
+import type { KvBus, KvBusHeaders, KvBusSubscription } from './kv-bus.js';
 import type { KvPoolLayoutWire } from './wire-types.js';
 
 export interface AgentLinkOptions {
@@ -28,6 +28,8 @@ export interface AgentLinkOptions {
   onNotice: (notice: KvTransferNotice) => void;
   /** The agent lost our attachment (it restarted) or was unreachable for a whole lease. */
   onAgentLost: (error: ServiceError) => void;
+  /** The trace context to send with a request's `stage` / `finish` (its prefill span), if any. */
+  traceHeaders?: (requestId: string) => KvBusHeaders | undefined;
 }
 
 type WithoutRef<T> = Omit<T, 'instanceId' | 'instanceEpoch'>;
@@ -83,7 +85,8 @@ export class AgentLink {
   }
 
   stage(op: 'stage' | 'finish', msg: WithoutRef<KvStage>): Promise<unknown> {
-    return this.call(op, kvStageCodec, { ...this.ref, ...msg }, kvAckCodec);
+    const headers = this.options.traceHeaders?.(msg.requestId);
+    return this.call(op, kvStageCodec, { ...this.ref, ...msg }, kvAckCodec, headers);
   }
 
   /** Resolves once the agent touches the transfer's blocks no more (true if it knew the transfer). */
@@ -131,8 +134,10 @@ export class AgentLink {
     req: MessageCodec<Req>,
     msg: Req,
     res: MessageCodec<Res>,
+    headers?: KvBusHeaders,
   ): Promise<Res> {
     const subject = kvAgentSubjects.op(this.options.agentId, op);
-    return this.options.bus.request(subject, req, msg, res, { timeoutMs: this.options.requestTimeoutMs });
+    const timeoutMs = this.options.requestTimeoutMs;
+    return this.options.bus.request(subject, req, msg, res, headers ? { timeoutMs, headers } : { timeoutMs });
   }
 }

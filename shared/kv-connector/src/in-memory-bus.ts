@@ -1,7 +1,7 @@
 import { type MessageCodec, ServiceError } from '@pdserve/protocol';
-import type { KvBus, KvBusSubscription } from './kv-bus.js';
+import type { KvBus, KvBusHeaders, KvBusSubscription } from './kv-bus.js';
 
-type Handler = (data: Uint8Array) => Promise<Uint8Array>;
+type Handler = (data: Uint8Array, headers: KvBusHeaders) => Promise<Uint8Array>;
 type Listener = (data: Uint8Array) => void;
 
 /**
@@ -40,7 +40,7 @@ export class InMemoryKvBus implements KvBus {
     requestCodec: MessageCodec<Req>,
     request: Req,
     replyCodec: MessageCodec<Res>,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; headers?: KvBusHeaders } = {},
   ): Promise<Res> {
     if (this.closed) throw new ServiceError('unavailable', 'the bus is closed');
     const data = requestCodec.encode(request);
@@ -49,7 +49,11 @@ export class InMemoryKvBus implements KvBus {
     await nextTurn();
     const handler = this.network.handlers.get(subject);
     if (handler === undefined) throw new ServiceError('unavailable', `no service listens on ${subject}`);
-    const reply = await withTimeout(handler(data), options.timeoutMs ?? 5000, subject);
+    const reply = await withTimeout(
+      handler(data, { ...options.headers }),
+      options.timeoutMs ?? 5000,
+      subject,
+    );
     return replyCodec.decode(reply);
   }
 
@@ -57,13 +61,13 @@ export class InMemoryKvBus implements KvBus {
     subject: string,
     requestCodec: MessageCodec<Req>,
     replyCodec: MessageCodec<Res>,
-    handler: (request: Req) => Res | Promise<Res>,
+    handler: (request: Req, headers: KvBusHeaders) => Res | Promise<Res>,
   ): KvBusSubscription {
     if (this.network.handlers.has(subject))
       throw new ServiceError('internal', `${subject} is already served`);
-    const h: Handler = async (data) => {
+    const h: Handler = async (data, headers) => {
       try {
-        return replyCodec.encode(await handler(requestCodec.decode(data)));
+        return replyCodec.encode(await handler(requestCodec.decode(data), headers));
       } catch (err) {
         throw ServiceError.fromWire(ServiceError.from(err).toWire());
       }

@@ -21,8 +21,13 @@ export { createNatsKvConnector } from './create-nats-kv-connector.js';
 export { DirectCopyRegistry, DirectCopyTransport } from './direct-copy-transport.js';
 export { InMemoryKvBus, InMemoryKvNetwork } from './in-memory-bus.js';
 export { KvAgent, type KvAgentOptions, type KvAgentStats } from './kv-agent.js';
-export type { KvBus, KvBusSubscription } from './kv-bus.js';
+export type { KvBus, KvBusHeaders, KvBusSubscription } from './kv-bus.js';
 export { KvHandshakeMismatchError, transferError } from './kv-connector-errors.js';
+export type {
+  KvTransferEndInfo,
+  KvTransferObserver,
+  KvTransferStartInfo,
+} from './kv-transfer-observer.js';
 export type { KvBlockSink, KvSendItem, KvSendJob, KvTransport, KvTransportKind } from './kv-transport.js';
 export { NatsChunkTransport, type NatsChunkTransportOptions } from './nats-chunk-transport.js';
 export { NatsKvBus } from './nats-kv-bus.js';

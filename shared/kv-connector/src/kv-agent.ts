@@ -15,7 +15,8 @@ import {
   kvTransferNoticeCodec,
 } from './agent-messages.js';
 import { InboundTransfers } from './inbound-transfers.js';
-import type { KvBus, KvBusSubscription } from './kv-bus.js';
+import type { KvBus, KvBusHeaders, KvBusSubscription } from './kv-bus.js';
+import type { KvTransferObserver } from './kv-transfer-observer.js';
 import type { KvTransport } from './kv-transport.js';
 import { OutboundTransfers } from './outbound-transfers.js';
 import { type PoolAttachment, PoolAttachments } from './pool-attachments.js';
@@ -35,6 +36,8 @@ export interface KvAgentOptions {
   requestTimeoutMs?: number;
   /** Rounds of re-sending blocks a commit found bad (default 3). */
   maxCommitAttempts?: number;
+  /** Sees each outbound transfer start and end (telemetry). */
+  observer?: KvTransferObserver;
 }
 
 /** What an agent holds now (leak checks: all zero once every transfer is over and engines detached). */
@@ -78,6 +81,7 @@ export class KvAgent {
       notify,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
       maxCommitAttempts: options.maxCommitAttempts ?? 3,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     });
   }
 
@@ -131,12 +135,12 @@ export class KvAgent {
         this.inbound.open(m, this.source(m), Date.now());
         return ack(true);
       }),
-      this.serve('stage', kvStageCodec, kvAckCodec, (m) => {
-        this.outbound.stage(m, this.source(m));
+      this.serve('stage', kvStageCodec, kvAckCodec, (m, headers) => {
+        this.outbound.stage(m, this.source(m), headers);
         return ack(true);
       }),
-      this.serve('finish', kvStageCodec, kvAckCodec, (m) => {
-        this.outbound.stage(m, this.source(m));
+      this.serve('finish', kvStageCodec, kvAckCodec, (m, headers) => {
+        this.outbound.stage(m, this.source(m), headers);
         return ack(true);
       }),
       this.serve('cancel', kvCancelCodec, kvAckCodec, async (m) =>
@@ -149,7 +153,7 @@ export class KvAgent {
     op: KvAgentOp,
     reqCodec: MessageCodec<Req>,
     resCodec: MessageCodec<Res>,
-    handler: (m: Req) => Res | Promise<Res>,
+    handler: (m: Req, headers: KvBusHeaders) => Res | Promise<Res>,
   ): KvBusSubscription {
     return this.options.bus.serve(kvAgentSubjects.op(this.self.agentId, op), reqCodec, resCodec, handler);
   }

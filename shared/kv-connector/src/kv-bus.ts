@@ -5,9 +5,12 @@ export interface KvBusSubscription {
   unsubscribe(): void;
 }
 
+/** Message headers (the W3C trace context of the sender's span, so spans join the request's trace). */
+export type KvBusHeaders = Record<string, string>;
+
 /**
  * The messaging the kv-connector needs: request/reply, publish/subscribe and the largest message
- * the bus carries. `NatsKvBus` puts it on a NatsClient (the same method shapes); `InMemoryKvBus`
+ * the bus carries. Requests may carry headers, which the serving handler receives. `NatsKvBus` puts it on a NatsClient (the same method shapes); `InMemoryKvBus`
  * is the in-process test double. Requests reject with ServiceError ('timeout', 'unavailable' when
  * nobody serves the subject, or what the responder threw).
  */
@@ -19,13 +22,13 @@ export interface KvBus {
     requestCodec: MessageCodec<Req>,
     request: Req,
     replyCodec: MessageCodec<Res>,
-    options?: { timeoutMs?: number },
+    options?: { timeoutMs?: number; headers?: KvBusHeaders },
   ): Promise<Res>;
   serve<Req, Res>(
     subject: string,
     requestCodec: MessageCodec<Req>,
     replyCodec: MessageCodec<Res>,
-    handler: (request: Req) => Res | Promise<Res>,
+    handler: (request: Req, headers: KvBusHeaders) => Res | Promise<Res>,
   ): KvBusSubscription;
   publish<T>(subject: string, codec: MessageCodec<T>, message: T): void;
   subscribe<T>(subject: string, codec: MessageCodec<T>, handler: (message: T) => void): KvBusSubscription;

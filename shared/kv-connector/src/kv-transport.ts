@@ -29,6 +29,8 @@ export interface KvSendJob {
   maxMessageBytes: number;
   /** Aborted when the transfer is cancelled: stop before the next read of the source pool. */
   signal: AbortSignal;
+  /** Called for each message the transport sends again (telemetry counts retries). */
+  onRetry?: () => void;
 }
 
 /**

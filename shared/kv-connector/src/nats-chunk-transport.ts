@@ -91,6 +91,7 @@ export class NatsChunkTransport implements KvTransport {
     const crc = blockChecksum(data);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (job.signal.aborted) throw transferError('aborted', job.transferId, 'cancelled');
+      if (attempt > 1) job.onRetry?.();
       const action =
         (await this.options.testFaults?.before({ transferId: job.transferId, seq, attempt })) ?? 'deliver';
       const sent = action === 'corrupt' ? corrupted(data) : data;

@@ -1,6 +1,6 @@
 import type { MessageCodec } from '@pdserve/protocol';
 import type { NatsClient } from '@pdserve/runtime';
-import type { KvBus, KvBusSubscription } from './kv-bus.js';
+import type { KvBus, KvBusHeaders, KvBusSubscription } from './kv-bus.js';
 
 /** The NATS default when the server did not say (1 MiB). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -18,7 +18,7 @@ export class NatsKvBus implements KvBus {
     requestCodec: MessageCodec<Req>,
     request: Req,
     replyCodec: MessageCodec<Res>,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; headers?: KvBusHeaders } = {},
   ): Promise<Res> {
     return this.client.request(subject, requestCodec, request, replyCodec, options);
   }
@@ -27,9 +27,9 @@ export class NatsKvBus implements KvBus {
     subject: string,
     requestCodec: MessageCodec<Req>,
     replyCodec: MessageCodec<Res>,
-    handler: (request: Req) => Res | Promise<Res>,
+    handler: (request: Req, headers: KvBusHeaders) => Res | Promise<Res>,
   ): KvBusSubscription {
-    return this.client.serve(subject, requestCodec, replyCodec, (req) => handler(req));
+    return this.client.serve(subject, requestCodec, replyCodec, (req, meta) => handler(req, meta.headers));
   }
 
   publish<T>(subject: string, codec: MessageCodec<T>, message: T): void {

@@ -2,8 +2,9 @@ import { ServiceError, subjects } from '@pdserve/protocol';
 import { type KvStage, kvAckCodec } from './agent-messages.js';
 import { blockChecksum } from './block-checksum.js';
 import type { NoticeSink } from './inbound-transfers.js';
-import type { KvBus } from './kv-bus.js';
+import type { KvBus, KvBusHeaders } from './kv-bus.js';
 import { transferError } from './kv-connector-errors.js';
+import type { KvTransferEndInfo, KvTransferObserver } from './kv-transfer-observer.js';
 import type { KvSendItem, KvTransport } from './kv-transport.js';
 import type { PoolAttachment } from './pool-attachments.js';
 import type { KvPeerRef, KvTransferTarget, RequestDecodeState } from './wire-types.js';
@@ -51,6 +52,9 @@ export class OutboundTransfer {
   private readonly abort = new AbortController();
   private commitAttempts = 0;
   private maxMessageBytes = 0;
+  /** What went to the transport (resends included), for the observer. */
+  private readonly sent = { blocks: 0, bytes: 0, retries: 0 };
+  private observation: { ended(info: KvTransferEndInfo): void } | null = null;
 
   constructor(
     readonly transferId: string,
@@ -60,6 +64,20 @@ export class OutboundTransfer {
     private readonly ctx: OutboundContext,
     private readonly onEnd: (t: OutboundTransfer) => void,
   ) {}
+
+  /** Reports this transfer to `observer` (once, right after it was created from a message with `headers`). */
+  observe(observer: KvTransferObserver | undefined, headers: KvBusHeaders): void {
+    if (observer === undefined || this.observation !== null) return;
+    this.observation = observer.started(
+      {
+        transferId: this.transferId,
+        requestId: this.requestId,
+        transport: this.ctx.transport.kind,
+        blockBytes: this.source.pool.blockBytes,
+      },
+      headers,
+    );
+  }
 
   /** Engine `stage` / `finish`: queues blocks (a block staged again is sent again) and starts sending. */
   stage(msg: KvStage): void {
@@ -91,6 +109,7 @@ export class OutboundTransfer {
     await this.pump?.catch(() => {});
     await this.abortPeer(reason);
     this.onEnd(this);
+    this.observation?.ended({ outcome: 'failed', ...this.sent, error: new Error(`cancelled: ${reason}`) });
   }
 
   /** The receiver no longer holds it (renew said so) or the source went away: fail it. */
@@ -150,6 +169,8 @@ export class OutboundTransfer {
       this.crcs[index] = blockChecksum(bytes);
       return { index, bytes };
     });
+    this.sent.blocks += items.length;
+    for (const item of items) this.sent.bytes += item.bytes.byteLength;
     await this.ctx.transport.send({
       transferId: this.transferId,
       from: this.ctx.self,
@@ -157,6 +178,9 @@ export class OutboundTransfer {
       items,
       maxMessageBytes: this.maxMessageBytes,
       signal: this.abort.signal,
+      onRetry: () => {
+        this.sent.retries++;
+      },
     });
   }
 
@@ -182,6 +206,7 @@ export class OutboundTransfer {
           `blocks ${reply.badBlocks.join(', ')} still fail their checksum`,
         );
       this.state = 'sending';
+      this.sent.retries++;
       for (const i of reply.badBlocks) this.pending.add(i);
       return;
     }
@@ -218,6 +243,7 @@ export class OutboundTransfer {
   private end(outcome: 'sent' | 'failed', error: ServiceError | null): void {
     if (outcome === 'sent') this.state = 'done';
     this.onEnd(this);
+    this.observation?.ended({ outcome, ...this.sent, ...(error === null ? {} : { error }) });
     this.ctx.notify(this.source.instanceId, {
       transferId: this.transferId,
       requestId: this.requestId,

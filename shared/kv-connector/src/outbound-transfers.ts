@@ -1,8 +1,9 @@
 import { ServiceError, subjects } from '@pdserve/protocol';
 import type { KvStage } from './agent-messages.js';
 import type { NoticeSink } from './inbound-transfers.js';
-import type { KvBus } from './kv-bus.js';
+import type { KvBus, KvBusHeaders } from './kv-bus.js';
 import { transferError } from './kv-connector-errors.js';
+import type { KvTransferObserver } from './kv-transfer-observer.js';
 import type { KvTransport } from './kv-transport.js';
 import { type OutboundContext, OutboundTransfer } from './outbound-transfer.js';
 import type { PoolAttachment } from './pool-attachments.js';
@@ -22,6 +23,7 @@ export interface OutboundTransfersOptions {
   notify: NoticeSink;
   requestTimeoutMs: number;
   maxCommitAttempts: number;
+  observer?: KvTransferObserver;
 }
 
 /**
@@ -43,8 +45,8 @@ export class OutboundTransfers {
     return this.byId.size;
   }
 
-  /** Engine `stage` / `finish` from `source`'s instance. */
-  stage(msg: KvStage, source: PoolAttachment): void {
+  /** Engine `stage` / `finish` from `source`'s instance (`headers`: the message's, for telemetry). */
+  stage(msg: KvStage, source: PoolAttachment, headers: KvBusHeaders = {}): void {
     const n = source.pool.layout.numBlocks;
     const bad = msg.srcBlockIds.find((b) => !Number.isInteger(b) || b < 0 || b >= n);
     if (bad !== undefined)
@@ -56,6 +58,7 @@ export class OutboundTransfers {
       t = new OutboundTransfer(msg.transferId, msg.requestId, source, msg.target, this.ctx, (x) =>
         this.ended(x),
       );
+      t.observe(this.options.observer, headers);
       this.byId.set(msg.transferId, t);
     }
     t.stage(msg);

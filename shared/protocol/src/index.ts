@@ -33,6 +33,12 @@ export {
 export { serviceErrorCodec } from './service-error-message.js';
 export type { SloHints } from './slo-hints.js';
 export {
+  type SpanAttributeValue,
+  type SpanSummary,
+  type SpanSummaryBatch,
+  spanSummaryBatchCodec,
+} from './span-summaries.js';
+export {
   type StreamReplay,
   type StreamReplayReply,
   streamReplayCodec,

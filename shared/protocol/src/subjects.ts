@@ -5,7 +5,7 @@ import { escapeSubjectToken, unescapeSubjectToken } from './subject-token.js';
 const ROOT = 'pdserve';
 
 /** Model names that would make a model-scoped subject look like a global one. */
-const RESERVED_MODEL_TOKENS = new Set(['stream', 'cancel', 'kv']);
+const RESERVED_MODEL_TOKENS = new Set(['stream', 'cancel', 'kv', 'telemetry']);
 
 /** The steps of a KV transfer transaction between kv-connector agents (design §4). */
 export type KvXferOp = 'handshake' | 'reserve' | 'chunk' | 'commit' | 'abort' | 'release' | 'renew';
@@ -39,7 +39,7 @@ const id = (value: string, what: string) => escapeSubjectToken(value, what);
  * Every NATS subject pdserve uses, and the KV keys of the instance bucket; nothing else in the
  * codebase builds one. Each value that goes into a subject is escaped (escapeSubjectToken), so
  * ids and model names may hold any characters. Builders throw ServiceError 'invalid_request' for
- * an empty or over-long value or a reserved model name ('stream', 'cancel', 'kv').
+ * an empty or over-long value or a reserved model name ('stream', 'cancel', 'kv', 'telemetry').
  */
 export const subjects = {
   /** Request/reply: RouteRequest -> RouteDecision, served by the model's routers (queue group). */
@@ -70,6 +70,8 @@ export const subjects = {
     if (!KV_XFER_OPS.has(op)) throw new ServiceError('invalid_request', `unknown KV transfer op ${op}`);
     return `${ROOT}.kv.${id(agentId, 'agentId')}.xfer.${op}`;
   },
+  /** SpanSummaryBatch messages: every service's finished spans, for the gateways' status pages. */
+  telemetrySpans: () => `${ROOT}.telemetry.spans`,
   /** Wildcard: every KV transfer step addressed to an agent. */
   allKvXfer: (agentId: string) => `${ROOT}.kv.${id(agentId, 'agentId')}.xfer.*`,
   /** The INSTANCE_BUCKET key of one instance. */
