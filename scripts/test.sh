@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx biome check .
-mapfile -t files < <(find native/dist shared/*/dist services/*/dist cli/dist -name '*.test.js' 2>/dev/null | sort)
+mapfile -t files < <(find native/dist shared/*/dist services/*/dist cli/dist loadtest/dist -name '*.test.js' 2>/dev/null | sort)
 if [ ${#files[@]} -eq 0 ]; then echo "test: no test files found" >&2; exit 1; fi
 node --test --test-reporter=spec "$@" "${files[@]}"
