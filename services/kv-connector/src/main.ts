@@ -2,6 +2,14 @@
 import { hostname } from 'node:os';
 import { AgentRegistration, KvAgent, NatsChunkTransport, NatsKvBus } from '@pdserve/kv-connector';
 import { ConfigError, defineServiceConfig, NatsClient, natsConfigSchema } from '@pdserve/runtime';
+import {
+  KvTransferTelemetry,
+  registerKvAgentGauges,
+  ServiceTelemetry,
+  SpanSummaryPublisher,
+  startMetricsServer,
+  telemetryConfigShape,
+} from '@pdserve/telemetry';
 import { z } from 'zod';
 
 const config = defineServiceConfig(
@@ -24,6 +32,8 @@ const config = defineServiceConfig(
       .optional()
       .describe('cap on chunk data (default: max payload)'),
     register: z.boolean().default(true).describe('keep a record in the pdserve-kv-agents bucket (JetStream)'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level'),
+    ...telemetryConfigShape,
   }),
 );
 
@@ -34,20 +44,39 @@ async function main(): Promise<void> {
     return;
   }
   const c = config.load();
-  const client = await NatsClient.connect({ ...c.nats, name: `kv-connector:${c.agentId}` });
+  const telemetry = ServiceTelemetry.create({
+    service: 'kv-connector',
+    instanceId: c.agentId,
+    logLevel: c.logLevel,
+    ...(c.otlpEndpoint === undefined ? {} : { otlpEndpoint: c.otlpEndpoint }),
+  });
+  const logger = telemetry.logger;
+  const client = await NatsClient.connect({ ...c.nats, name: `kv-connector:${c.agentId}`, logger });
+  telemetry.addSpanProcessor(new SpanSummaryPublisher(client));
   const bus = new NatsKvBus(client);
   const transport = new NatsChunkTransport(bus, {
     chunkTimeoutMs: c.chunkTimeoutMs,
     maxAttempts: c.maxChunkAttempts,
     maxChunkBytes: c.maxChunkBytes,
   });
-  const agent = await KvAgent.start({ bus, agentId: c.agentId, host: c.host, transport, leaseMs: c.leaseMs });
+  const observer = new KvTransferTelemetry(telemetry);
+  const agent = await KvAgent.start({
+    bus,
+    agentId: c.agentId,
+    host: c.host,
+    transport,
+    leaseMs: c.leaseMs,
+    observer,
+  });
+  registerKvAgentGauges(telemetry.registry, () => agent.stats());
+  const metrics =
+    c.metricsPort === undefined
+      ? null
+      : await startMetricsServer(telemetry.registry, { port: c.metricsPort, host: c.metricsHost });
   const registration = c.register
     ? await AgentRegistration.start(client, () => ({ ...agent.info, stats: agent.stats() })).catch(
         (err: unknown) => {
-          process.stderr.write(
-            `kv-connector ${c.agentId}: not registered (${String(err)}); serving anyway\n`,
-          );
+          logger.warn({ agentId: c.agentId, err }, 'not registered in the agents bucket; serving anyway');
           return null;
         },
       )
@@ -55,12 +84,18 @@ async function main(): Promise<void> {
   const stop = async () => {
     await registration?.close();
     await agent.close();
+    await metrics?.close();
+    await telemetry.shutdown();
     await client.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
-  process.stdout.write(`${JSON.stringify({ ready: true, ...agent.info, maxPayload: bus.maxPayload })}\n`);
+  const ready = { ready: true, ...agent.info, maxPayload: bus.maxPayload };
+  process.stdout.write(
+    `${JSON.stringify(metrics === null ? ready : { ...ready, metricsUrl: metrics.url })}\n`,
+  );
+  logger.info({ agentId: c.agentId, metricsUrl: metrics?.url }, 'kv-connector agent serving');
 }
 
 main().catch((err: unknown) => {

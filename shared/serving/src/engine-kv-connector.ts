@@ -13,7 +13,11 @@ export function createEngineKvConnector(
   client: NatsClient,
   model: LoadedModel,
   options: EngineKvConnectorOptions,
-  instance: { instanceId: string; epoch: number },
+  instance: {
+    instanceId: string;
+    epoch: number;
+    traceHeaders?: (requestId: string) => Record<string, string> | undefined;
+  },
 ): AgentKvConnector {
   const fingerprint = modelFingerprint(model);
   const { agentId, leaseMs, recvTimeoutMs, sendTimeoutMs, requestTimeoutMs } = options;

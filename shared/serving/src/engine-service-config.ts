@@ -1,4 +1,5 @@
 import { defineServiceConfig, discoveryConfigSchema, natsConfigSchema } from '@pdserve/runtime';
+import { telemetryConfigShape } from '@pdserve/telemetry';
 import { z } from 'zod';
 
 const int = (min: number) => z.number().int().min(min);
@@ -48,6 +49,7 @@ export const engineServiceSchema = z.object({
     stepDelayMs: int(0).default(0).describe('sleep before each model step (tests)'),
   }),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level'),
+  ...telemetryConfigShape,
 });
 
 /** A prefill or decode service's validated settings. */

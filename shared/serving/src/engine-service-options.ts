@@ -2,6 +2,7 @@ import type { ModelEngineOptions } from '@pdserve/engine';
 import type { LoadedModel } from '@pdserve/model';
 import type { InstanceRole } from '@pdserve/protocol';
 import type { NatsClient, RuntimeLogger } from '@pdserve/runtime';
+import type { ServiceTelemetry } from '@pdserve/telemetry';
 
 /** The KV connector of an engine instance: its agent and timings (ms). */
 export interface EngineKvConnectorOptions {
@@ -41,4 +42,6 @@ export interface EngineServiceOptions {
   /** Debugging and tests: wait this long before every model step, so requests stay in flight. */
   stepDelayMs?: number;
   logger?: RuntimeLogger;
+  /** Traces and metrics (spans per request, vLLM's engine metrics); absent: none. */
+  telemetry?: ServiceTelemetry;
 }

@@ -26,10 +26,12 @@ import {
   type RuntimeLogger,
   type TypedSubscription,
 } from '@pdserve/runtime';
+import type { EngineRequestTelemetry } from '@pdserve/telemetry';
 import { EarlyCancels } from './early-cancels.js';
 import { engineErrorToServiceError } from './engine-error-mapping.js';
 import { createEngineKvConnector } from './engine-kv-connector.js';
 import type { EngineServiceOptions } from './engine-service-options.js';
+import { createEngineTelemetry, observedSink, observeKvEvent } from './engine-telemetry.js';
 import { instanceInfoOf } from './instance-info-of.js';
 import { KvEventPublisher } from './kv-event-publisher.js';
 import { LoadTracker } from './load-tracker.js';
@@ -64,6 +66,7 @@ export class EngineService {
   readonly #kvEvents: KvEventPublisher;
   readonly #sinks = new Map<string, RequestSink>();
   readonly #earlyCancels = new EarlyCancels();
+  readonly #requests: EngineRequestTelemetry | null = null;
   #subscriptions: TypedSubscription[] = [];
   #state: 'new' | 'serving' | 'stopped' = 'new';
 
@@ -78,6 +81,7 @@ export class EngineService {
         : createEngineKvConnector(options.client, options.model, options.kvConnector, {
             instanceId: id,
             epoch,
+            traceHeaders: (requestId) => this.#requests?.transferHeaders(requestId),
           });
     this.engine = createModelEngine(options.model, {
       ...options.engine,
@@ -94,6 +98,7 @@ export class EngineService {
       epoch,
       kvConnector: this.connector?.endpoint() ?? { agentId: 'none', transports: [] },
     });
+    if (options.telemetry) this.#requests = createEngineTelemetry(options.telemetry, core, this.info);
     this.#tracker = new LoadTracker({
       stats: () => core.stats,
       numFreeBlocks: () => core.kvCacheManager.numFreeBlocks,
@@ -128,7 +133,7 @@ export class EngineService {
     const client = this.#options.client;
     const submit = subjects.submit(this.info.model, this.info.id);
     this.#subscriptions = [
-      client.serve(submit, submitRequestCodec, submitReplyCodec, (r) => this.#submit(r)),
+      client.serve(submit, submitRequestCodec, submitReplyCodec, (r, m) => this.#submit(r, m.headers)),
       new CancelBus(client).listen((cancel) => this.#cancel(cancel)),
     ];
     await client.flush();
@@ -148,6 +153,7 @@ export class EngineService {
     if (wasServing)
       await this.#registry.deregister().catch((err) => this.#logger.warn({ err }, 'deregister failed'));
     for (const sub of this.#subscriptions) sub.unsubscribe();
+    this.#requests?.stop();
     const error = new ServiceError('unavailable', `instance ${this.info.id} is shutting down; retry`, {
       retryAfterS: 1,
     });
@@ -165,9 +171,13 @@ export class EngineService {
     const core = this.engine.llm.engineCore;
     core.onStepMetrics = (metrics) => {
       this.#tracker.observe(metrics);
+      this.#requests?.afterStep(metrics);
       this.#kvEvents.flush();
     };
-    core.onKvConnectorEvent = (event) => this.#onKvConnectorEvent(event);
+    core.onKvConnectorEvent = (event) => {
+      observeKvEvent(this.#requests, event);
+      this.#onKvConnectorEvent(event);
+    };
     const delayMs = this.#options.stepDelayMs ?? 0;
     if (delayMs > 0) {
       const runner = this.engine.runner;
@@ -184,7 +194,7 @@ export class EngineService {
     return this.#tracker.report();
   }
 
-  async #submit(request: SubmitRequest): Promise<SubmitReply> {
+  async #submit(request: SubmitRequest, headers: Record<string, string>): Promise<SubmitReply> {
     if (this.#state !== 'serving') {
       throw new ServiceError('unavailable', `instance ${this.info.id} is not serving`, { retryAfterS: 1 });
     }
@@ -192,7 +202,7 @@ export class EngineService {
     if (this.#earlyCancels.take(request.requestId)) {
       throw new ServiceError('aborted', `request ${request.requestId} was cancelled before it arrived`);
     }
-    this.#accept(request);
+    this.#accept(request, headers);
     const reply: SubmitReply = {
       requestId: request.requestId,
       instanceId: this.info.id,
@@ -200,18 +210,18 @@ export class EngineService {
     };
     if (request.task !== 'decode') return reply;
     try {
-      return {
-        ...reply,
-        kvTransferParams: await this.engine.llm.engineCore.remotePrefillReservation(request.requestId),
-      };
+      const kvTransferParams = await this.engine.llm.engineCore.remotePrefillReservation(request.requestId);
+      this.#requests?.reserved(request.requestId);
+      return { ...reply, kvTransferParams };
     } catch (error) {
+      this.#requests?.reserved(request.requestId, ServiceError.from(error, 'unavailable'));
       this.#abort(request.requestId, ServiceError.from(error, 'unavailable'));
       throw engineErrorToServiceError(error);
     }
   }
 
   /** Queues the request in the engine (throwing a ServiceError if it refuses) with its sink. */
-  #accept(request: SubmitRequest): void {
+  #accept(request: SubmitRequest, headers: Record<string, string>): void {
     const id = request.requestId;
     const onEnd = () => {
       if (this.#sinks.get(id) === sink) this.#sinks.delete(id);
@@ -242,13 +252,14 @@ export class EngineService {
           ...(request.cacheSalt === undefined ? {} : { cacheSalt: request.cacheSalt }),
           ...(request.task === 'both' ? {} : { kvTransferParams: request.kvTransferParams }),
         },
-        sink,
+        observedSink(sink, id, this.#requests),
       );
     } catch (error) {
       if (sink instanceof RequestRunner) sink.failWith(engineErrorToServiceError(error));
       throw engineErrorToServiceError(error);
     }
     this.#sinks.set(id, sink);
+    this.#requests?.accepted(id, request.task, request.promptTokenIds.length, headers);
     if (request.task === 'prefill') this.#transfers.expect(id, request.promptTokenIds.length);
     else this.#tracker.trackSlo(id, request.slo?.tpotMs);
   }

@@ -1,18 +1,36 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { loadModel } from '@pdserve/model';
 import type { InstanceRole } from '@pdserve/protocol';
 import { ConfigError, NatsClient } from '@pdserve/runtime';
+import { ServiceTelemetry, SpanSummaryPublisher, startMetricsServer } from '@pdserve/telemetry';
 import { EngineService } from './engine-service.js';
 import { type EngineServiceConfig, engineServiceConfig } from './engine-service-config.js';
 import { announceReady } from './ready-line.js';
-import { serviceLogger } from './service-logger.js';
 
 function defaultModelName(modelPath: string): string {
   return path.parse(path.resolve(modelPath)).name;
 }
 
-async function startService(role: InstanceRole, cfg: EngineServiceConfig): Promise<EngineService> {
-  const logger = serviceLogger(cfg.logLevel);
+/** The instance's telemetry (logger, tracer, registry) and its /metrics listener when a port is set. */
+async function startTelemetry(role: InstanceRole, instanceId: string, cfg: EngineServiceConfig) {
+  const telemetry = ServiceTelemetry.create({
+    service: role,
+    instanceId,
+    logLevel: cfg.logLevel,
+    logPrompts: cfg.logPrompts,
+    ...(cfg.otlpEndpoint === undefined ? {} : { otlpEndpoint: cfg.otlpEndpoint }),
+  });
+  const port = cfg.metricsPort;
+  const metrics =
+    port === undefined ? null : await startMetricsServer(telemetry.registry, { port, host: cfg.metricsHost });
+  return { telemetry, metrics };
+}
+
+async function startService(role: InstanceRole, cfg: EngineServiceConfig) {
+  const instanceId = cfg.instanceId ?? `${role}-${hostname()}-${process.pid}`;
+  const { telemetry, metrics } = await startTelemetry(role, instanceId, cfg);
+  const logger = telemetry.logger;
   const model = loadModel(cfg.model, cfg.tokenizer === undefined ? {} : { tokenizerPath: cfg.tokenizer });
   const servedModelName = cfg.servedModelName ?? defaultModelName(cfg.model);
   const client = await NatsClient.connect({
@@ -21,12 +39,13 @@ async function startService(role: InstanceRole, cfg: EngineServiceConfig): Promi
     name: `pdserve-${role}:${cfg.instanceId ?? process.pid}`,
     logger,
   });
+  telemetry.addSpanProcessor(new SpanSummaryPublisher(client));
   const service = new EngineService({
     client,
     model,
     servedModelName,
     role,
-    ...(cfg.instanceId === undefined ? {} : { instanceId: cfg.instanceId }),
+    instanceId,
     engine: cfg.engine,
     ...(cfg.kvConnector.agentId === undefined
       ? {}
@@ -37,6 +56,7 @@ async function startService(role: InstanceRole, cfg: EngineServiceConfig): Promi
     lingerMs: cfg.stream.lingerMs,
     stepDelayMs: cfg.debug.stepDelayMs,
     logger,
+    telemetry,
   });
   try {
     await service.start();
@@ -48,12 +68,14 @@ async function startService(role: InstanceRole, cfg: EngineServiceConfig): Promi
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     await service.stop();
+    await metrics?.close();
+    await telemetry.shutdown();
     await client.close().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
-  return service;
+  return { service, metricsUrl: metrics?.url };
 }
 
 /**
@@ -70,9 +92,10 @@ export async function runEngineMain(role: InstanceRole, argv: readonly string[] 
   }
   try {
     const cfg = loader.load({ argv });
-    const service = await startService(cfg.role ?? role, cfg);
+    const { service, metricsUrl } = await startService(cfg.role ?? role, cfg);
     const info = service.info;
-    announceReady(info.role, { instanceId: info.id, model: info.model, numBlocks: info.numBlocks });
+    const ready = { instanceId: info.id, model: info.model, numBlocks: info.numBlocks };
+    announceReady(info.role, metricsUrl === undefined ? ready : { ...ready, metricsUrl });
   } catch (error) {
     const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     process.stderr.write(`pdserve ${role}: ${why}\n`);

@@ -9,6 +9,7 @@ export {
   type StepTimesLike,
 } from './engine-request-telemetry.js';
 export { epochNowMs } from './epoch-clock.js';
+export { type KvAgentStatsLike, registerKvAgentGauges } from './kv-agent-gauges.js';
 export {
   type KvTransferObservation,
   type KvTransferResult,
