@@ -24,6 +24,11 @@ export interface OptionPrediction {
   runningTpotTargetMs: number | null;
   /** Whether both sides have the KV blocks the request needs. */
   kvFits: boolean;
+  /**
+   * Both sides idle (nothing queued, running or pending) and some speed only a prior: the
+   * prediction is a guess that running the request would replace with a measurement.
+   */
+  idleUnmeasured: boolean;
   terms: {
     queueMs: number;
     prefillMs: number;
@@ -38,6 +43,11 @@ export interface OptionPrediction {
 }
 
 const blocksFor = (tokens: number, blockSize: number) => Math.ceil(tokens / blockSize);
+
+const idleUnmeasured = (i: InstanceInputs) =>
+  i.queuedPromptTokens === 0 &&
+  i.batchSize === 0 &&
+  (i.prefillSource === 'prior' || i.decodeSource === 'prior');
 
 /**
  * DistServe-style latency model of one placement (design §3 step 2), a pure function of the
@@ -77,6 +87,7 @@ export class CostModel {
       tpotMs: decode.stepMs + decode.interferenceMs,
       runningTpotTargetMs: inputs.runningTpotTargetMs,
       kvFits: needed - Math.floor(cached / blockSize) <= inputs.freeBlocks,
+      idleUnmeasured: idleUnmeasured(inputs),
       terms: { queueMs, prefillMs, transferMs: 0, joinMs: 0, ...decode },
     };
   }
@@ -116,6 +127,7 @@ export class CostModel {
       tpotMs: d.stepMs + d.interferenceMs,
       runningTpotTargetMs: decodeInputs.runningTpotTargetMs,
       kvFits: decodeBlocks <= decodeInputs.freeBlocks && prefillBlocks <= prefillInputs.freeBlocks,
+      idleUnmeasured: idleUnmeasured(prefillInputs) && idleUnmeasured(decodeInputs),
       terms: { queueMs, prefillMs, transferMs, joinMs: d.stepMs, ...d },
     };
   }

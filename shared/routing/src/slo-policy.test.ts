@@ -130,3 +130,16 @@ describe('SloPolicy: admission control', () => {
     assert.equal(refused(policy.route(req(), snapshot(small))).error.code, 'unavailable');
   });
 });
+
+describe('SloPolicy: cold start', () => {
+  it('runs a request on an idle instance with unmeasured speeds even when the prior predicts a miss', () => {
+    const cold = instance('a', 'both'); // nothing measured: prior 1000 tok/s
+    const tight = req({ numPromptTokens: 600, blockHashes: hashes(37), slo: { ttftMs: 300 } });
+    const d = placed(policy.route(tight, snapshot(cold)));
+    assert.equal(d.decodeInstanceId, 'a');
+    const busy = instance('a', 'both', { load: { numRunning: 1 } });
+    assert.equal(refused(policy.route(tight, snapshot(busy))).error.code, 'overloaded', 'not when busy');
+    const warm = instance('a', 'both', { load: measured() });
+    assert.equal(refused(policy.route(tight, snapshot(warm))).error.code, 'overloaded', 'not once measured');
+  });
+});

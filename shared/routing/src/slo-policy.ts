@@ -45,7 +45,8 @@ function better(a: OptionVerdict, b: OptionVerdict): number {
  * CostModel predicts TTFT and TPOT from the instances' learned inputs; judgeOption checks them
  * against the request's targets (its hints, else the defaults) and the TPOT targets of the
  * requests already decoding there. It places the request where every check holds with the most
- * headroom. When none does, it rejects with 'overloaded' and a Retry-After, never trading an
+ * headroom (or, at a cold start, on an idle instance whose speeds are still priors, to measure
+ * them). When none does, it rejects with 'overloaded' and a Retry-After, never trading an
  * admitted request's targets for a new one (goodput, not throughput); the rejection is
  * `queueable` when only the decode batch or KV space is short and TTFT still holds, so the router
  * may hold the request briefly (at most maxQueueMs and queueFraction of its TTFT target).
@@ -97,8 +98,12 @@ export class SloPolicy implements RoutingPolicy {
     }
     const elapsedMs = Math.max(0, snapshot.nowMs - request.arrivalTimeMs);
     const fits = verdicts.filter((v) => v.misses.length === 0).sort(better);
-    if (fits.length > 0)
-      return { ok: true, decision: this.#decision(request, fits[0].prediction, elapsedMs) };
+    // Cold start: a prior too pessimistic for the targets would refuse everything forever, and
+    // nothing would be measured; an idle, unmeasured option runs the request to learn its speeds.
+    const explore = verdicts.filter((v) => v.prediction.idleUnmeasured && v.prediction.kvFits).sort(better);
+    const chosen = fits[0] ?? explore[0];
+    if (chosen !== undefined)
+      return { ok: true, decision: this.#decision(request, chosen.prediction, elapsedMs) };
     return this.#refuse(request, verdicts, elapsedMs);
   }
 
