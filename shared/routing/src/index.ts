@@ -18,6 +18,7 @@ export { judgeOption, type OptionMiss, type OptionVerdict, type SloTargets } fro
 export { PlacementLedger } from './placement-ledger.js';
 export { PrefixIndex, type PrefixIndexApply } from './prefix-index.js';
 export { RoundRobinPolicy, type RoundRobinPolicyOptions } from './round-robin-policy.js';
+export type { RouteObserver } from './route-observer.js';
 export {
   type PendingSource,
   RouterClusterState,

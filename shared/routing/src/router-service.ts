@@ -11,6 +11,7 @@ import { AdmissionQueue } from './admission-queue.js';
 import { DEFAULT_COST_MODEL_PARAMS } from './cost-model-params.js';
 import { type InstanceInputs, learnInputs } from './instance-inputs.js';
 import { PlacementLedger } from './placement-ledger.js';
+import type { RouteObserver } from './route-observer.js';
 import { RouterClusterState } from './router-cluster-state.js';
 import { RouterStats } from './router-stats.js';
 import type { RouteOutcome, RoutingPolicy } from './routing-policy.js';
@@ -33,6 +34,8 @@ export interface RouterServiceOptions {
   maxQueueMs?: number;
   /** How long a placement counts as pending load after a heartbeat (ms; default the cost model's). */
   pendingGraceMs?: number;
+  /** Sees each answer (telemetry); absent: none. */
+  observer?: RouteObserver;
 }
 
 /**
@@ -152,14 +155,17 @@ export class RouterService {
       subject,
       routeRequestCodec,
       routeDecisionCodec,
-      (request) => {
+      (request, meta) => {
         if (request.model !== model) {
           throw new ServiceError(
             'invalid_request',
             `a route request for ${request.model} came on ${subject}`,
           );
         }
-        return this.route(request);
+        const observer = this.#options.observer;
+        return observer
+          ? observer.route(request, meta.headers, () => this.route(request))
+          : this.route(request);
       },
       { queue: ROUTER_QUEUE_GROUP },
     );

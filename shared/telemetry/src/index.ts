@@ -36,9 +36,10 @@ export {
 } from './request-timeline.js';
 export { RequestTimer } from './request-timer.js';
 export {
-  type RouterInstanceView,
-  type RouterViewSource,
-  registerRouterLearnedInputs,
+  type LearnedInputsLike,
+  type RouterSources,
+  type RouterStatsLike,
+  registerRouterSources,
 } from './router-learned-inputs.js';
 export { type RouteDecisionLike, type RouteRequestLike, RouterTelemetry } from './router-telemetry.js';
 export { otlpTracesUrl, ServiceTelemetry, type ServiceTelemetryOptions } from './service-telemetry.js';

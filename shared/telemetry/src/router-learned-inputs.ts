@@ -1,85 +1,136 @@
-import type { LoadReport } from '@pdserve/protocol';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
-/** One live instance as the router sees it (routing's InstanceSnapshot fits). */
-export interface RouterInstanceView {
-  info: { id: string; role: string };
-  load: LoadReport;
-  cachedBlocks: ReadonlySet<string>;
-  pending?: { decodeRequests: number; promptTokens: number; blocks: number };
+/** What the cost model knows of one instance (routing's InstanceInputs fits). */
+export interface LearnedInputsLike {
+  instanceId: string;
+  prefillTokensPerS: number;
+  prefillSource: string;
+  decodeFit: { interceptMs: number; slopeMsPerSeq: number };
+  decodeSource: string;
+  transferBytesPerS: number;
+  transferSource: string;
+  queuedPromptTokens: number;
+  batchSize: number;
+  freeBlocks: number;
+  runningTpotTargetMs: number | null;
 }
 
-/** The router's cluster state (routing's RouterClusterState fits). */
-export interface RouterViewSource {
-  models(): string[];
-  snapshot(model: string): { instances: readonly RouterInstanceView[] };
+/** The router's counters (routing's RouterStatsSnapshot fits). */
+export interface RouterStatsLike {
+  queued: number;
+  admittedAfterQueue: number;
+  rejectedAfterQueue: number;
+  queueWaitMsTotal: number;
+  queuedNow: number;
 }
 
-type Labels = 'model_name' | 'target_instance' | 'role';
-type Read = (i: RouterInstanceView) => number;
+/** Where the router's learned inputs and queue counters are read at scrape time. */
+export interface RouterSources {
+  /** Each served model's instances as the cost model sees them (RouterService.learnedInputs). */
+  learned?: () => { model: string; inputs: readonly LearnedInputsLike[] }[];
+  stats?: () => RouterStatsLike;
+}
+
+type Labels = 'model_name' | 'target_instance';
 
 /**
- * The inputs a router predicts TTFT and TPOT from, as gauges per model and instance, read from its
- * cluster state at scrape time: measured prefill speed, decode step time by batch size, waiting and
- * running requests, KV usage, cached prefix blocks (from KV events) and placements not yet seen in
- * a heartbeat. (SLO router: when the cost model learns more, e.g. link bandwidth per pair, expose
- * it on RouterInstanceView or beside it and add a gauge here.)
+ * The inputs a router predicts TTFT and TPOT from, as gauges per model and instance (labels
+ * `target_instance`, and `source`: 'own' measured, 'model' its model's mean, 'prior' / 'default'
+ * configured), read at scrape time; and the admission queue's counters.
  */
-export function registerRouterLearnedInputs(registry: Registry, view: RouterViewSource): void {
-  const each = (visit: (model: string, i: RouterInstanceView) => void) => {
-    for (const model of view.models()) for (const i of view.snapshot(model).instances) visit(model, i);
-  };
-  const labelsOf = (model: string, i: RouterInstanceView) => ({
-    model_name: model,
-    target_instance: i.info.id,
-    role: i.info.role,
-  });
-  const gauge = (name: string, help: string, read: Read) =>
-    new Gauge<Labels>({
+export function registerRouterSources(registry: Registry, sources: RouterSources): void {
+  const learned = sources.learned;
+  if (learned !== undefined) registerLearned(registry, learned);
+  const stats = sources.stats;
+  if (stats === undefined) return;
+  const total = (name: string, help: string, read: (s: RouterStatsLike) => number) =>
+    new Counter({
       name,
       help,
-      labelNames: ['model_name', 'target_instance', 'role'],
       registers: [registry],
       collect() {
         this.reset();
-        each((model, i) => this.set(labelsOf(model, i), read(i)));
+        this.inc(read(stats()));
       },
     });
-  gauge('pdserve:router_prefill_tokens_per_second', 'Measured prefill speed per instance.', (i) => {
-    return i.load.prefillTokensPerS;
-  });
-  gauge(
-    'pdserve:router_instance_waiting',
-    'Waiting requests per instance (heartbeat).',
-    (i) => i.load.numWaiting,
+  total('pdserve:router_queued_total', 'Requests held in the admission queue.', (s) => s.queued);
+  total('pdserve:router_queue_admitted_total', 'Held requests placed later.', (s) => s.admittedAfterQueue);
+  total(
+    'pdserve:router_queue_rejected_total',
+    'Held requests refused in the end.',
+    (s) => s.rejectedAfterQueue,
   );
-  gauge(
-    'pdserve:router_instance_running',
-    'Running requests per instance (heartbeat).',
-    (i) => i.load.numRunning,
+  total(
+    'pdserve:router_queue_wait_seconds_total',
+    'Time held requests waited.',
+    (s) => s.queueWaitMsTotal / 1000,
   );
-  gauge(
-    'pdserve:router_instance_kv_usage',
-    'KV cache usage per instance (0..1, heartbeat).',
-    (i) => i.load.kvUsage,
-  );
-  gauge('pdserve:router_instance_cached_blocks', 'Prefix blocks the router knows an instance holds.', (i) => {
-    return i.cachedBlocks.size;
-  });
-  gauge('pdserve:router_instance_pending_requests', 'Placements not yet visible in a heartbeat.', (i) => {
-    return i.pending?.decodeRequests ?? 0;
-  });
-  new Gauge<Labels | 'batch_size'>({
-    name: 'pdserve:router_decode_step_seconds',
-    help: 'Measured decode step time per instance and batch size.',
-    labelNames: ['model_name', 'target_instance', 'role', 'batch_size'],
+  new Gauge({
+    name: 'pdserve:router_queue_length',
+    help: 'Requests held in the admission queue now.',
     registers: [registry],
     collect() {
-      this.reset();
-      each((model, i) => {
-        for (const s of i.load.decodeStepMs)
-          this.set({ ...labelsOf(model, i), batch_size: String(s.batchSize) }, s.stepMs / 1000);
-      });
+      this.set(stats().queuedNow);
     },
   });
+}
+
+function registerLearned(registry: Registry, learned: NonNullable<RouterSources['learned']>): void {
+  const gauge = <E extends string>(
+    name: string,
+    help: string,
+    extra: E[],
+    read: (i: LearnedInputsLike) => [number | null, Record<E, string>],
+  ) =>
+    new Gauge<Labels | E>({
+      name,
+      help,
+      labelNames: ['model_name', 'target_instance', ...extra],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { model, inputs } of learned())
+          for (const i of inputs) {
+            const [value, labels] = read(i);
+            if (value !== null)
+              this.set({ model_name: model, target_instance: i.instanceId, ...labels } as never, value);
+          }
+      },
+    });
+  gauge('pdserve:router_prefill_tokens_per_second', 'Prefill speed the cost model uses.', ['source'], (i) => [
+    i.prefillTokensPerS,
+    { source: i.prefillSource },
+  ]);
+  gauge('pdserve:router_decode_step_base_seconds', 'Fitted decode step time at batch 0.', ['source'], (i) => [
+    i.decodeFit.interceptMs / 1000,
+    { source: i.decodeSource },
+  ]);
+  gauge(
+    'pdserve:router_decode_step_per_seq_seconds',
+    'Fitted decode step time per sequence.',
+    ['source'],
+    (i) => [i.decodeFit.slopeMsPerSeq / 1000, { source: i.decodeSource }],
+  );
+  gauge(
+    'pdserve:router_transfer_bytes_per_second',
+    'KV transfer bandwidth the cost model uses.',
+    ['source'],
+    (i) => [i.transferBytesPerS, { source: i.transferSource }],
+  );
+  gauge('pdserve:router_queued_prompt_tokens', 'Prefill work queued ahead (pending included).', [], (i) => [
+    i.queuedPromptTokens,
+    {},
+  ]);
+  gauge('pdserve:router_batch_size', 'Sequences decoding once queued ones join.', [], (i) => [
+    i.batchSize,
+    {},
+  ]);
+  gauge('pdserve:router_free_blocks', 'Free KV blocks after pending placements.', [], (i) => [
+    i.freeBlocks,
+    {},
+  ]);
+  gauge('pdserve:router_running_tpot_target_seconds', 'Tightest TPOT target decoding there.', [], (i) => [
+    i.runningTpotTargetMs === null ? null : i.runningTpotTargetMs / 1000,
+    {},
+  ]);
 }

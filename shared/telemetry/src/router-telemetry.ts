@@ -1,7 +1,7 @@
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Counter, Histogram } from 'prom-client';
 import { BUCKETS } from './metric-buckets.js';
-import { type RouterViewSource, registerRouterLearnedInputs } from './router-learned-inputs.js';
+import { type RouterSources, registerRouterSources } from './router-learned-inputs.js';
 import type { ServiceTelemetry } from './service-telemetry.js';
 import { ATTR, SPAN } from './span-attributes.js';
 import { contextFromHeaders } from './trace-headers.js';
@@ -27,8 +27,9 @@ export interface RouteDecisionLike {
  * A router's traces and metrics: each decision is a `router.route` span (child of the gateway's
  * `gateway.route`, from the request's headers) carrying the option chosen and the predicted TTFT
  * and TPOT; pdserve:router_decisions_total by option and pdserve:router_rejections_total by reason
- * count them, histograms keep the decision time and the predictions, and the learned inputs are
- * gauges (registerRouterLearnedInputs). RouterService wraps each decision in `route()`.
+ * count them, histograms keep the decision time and the predictions, and the learned inputs and
+ * queue counters are read from the router at scrape time (registerRouterSources). RouterService
+ * wraps each decision in `route()` (as its `observer`).
  */
 export class RouterTelemetry {
   readonly #telemetry: ServiceTelemetry;
@@ -39,7 +40,7 @@ export class RouterTelemetry {
   readonly #predictedTtft: Histogram<'model_name' | 'option'>;
   readonly #predictedTpot: Histogram<'model_name' | 'option'>;
 
-  constructor(telemetry: ServiceTelemetry, options: { policy: string; view?: RouterViewSource }) {
+  constructor(telemetry: ServiceTelemetry, options: { policy: string } & RouterSources) {
     this.#telemetry = telemetry;
     this.#policy = options.policy;
     const registers = [telemetry.registry];
@@ -70,15 +71,18 @@ export class RouterTelemetry {
       'Predicted TPOT of chosen options.',
       ['model_name', 'option'],
     );
-    if (options.view !== undefined) registerRouterLearnedInputs(telemetry.registry, options.view);
+    registerRouterSources(telemetry.registry, options);
   }
 
-  /** Runs `decide` for `request` (message `headers`) inside a span; records the outcome; rethrows refusals. */
-  route<T extends RouteDecisionLike>(
+  /**
+   * Runs `decide` for `request` (message `headers`) inside a span (a held request's wait included);
+   * records the outcome; rethrows refusals.
+   */
+  async route<T extends RouteDecisionLike>(
     request: RouteRequestLike,
     headers: Record<string, string>,
-    decide: () => T,
-  ): T {
+    decide: () => T | Promise<T>,
+  ): Promise<T> {
     const span = this.#telemetry.tracer.startSpan(
       SPAN.routerRoute,
       {
@@ -95,7 +99,7 @@ export class RouterTelemetry {
     const started = performance.now();
     const model = { model_name: request.model };
     try {
-      const decision = decide();
+      const decision = await decide();
       this.#decided(span, model, decision);
       return decision;
     } catch (error) {
