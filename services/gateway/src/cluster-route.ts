@@ -7,11 +7,15 @@ import {
   subjects,
 } from '@pdserve/protocol';
 import type { NatsClient } from '@pdserve/runtime';
+import { ATTR, SPAN } from '@pdserve/telemetry';
+import { type TracedCall, untraced } from './traced-call.js';
 
 /** How long to wait and what to tell clients when the cluster cannot take the request. */
 export interface ClusterCallOptions {
   timeoutMs: number;
   retryAfterS: number;
+  /** Wraps each call in a client span and hands it the trace headers (default: untraced). */
+  trace?: TracedCall;
 }
 
 /**
@@ -40,14 +44,15 @@ export async function askRouter(
   options: ClusterCallOptions,
 ): Promise<RouteDecision> {
   try {
-    return await client.request(
-      subjects.route(request.model),
-      routeRequestCodec,
-      request,
-      routeDecisionCodec,
-      {
+    const attributes = {
+      [ATTR.clusterRequestId]: request.requestId,
+      [ATTR.promptTokens]: request.numPromptTokens,
+    };
+    return await (options.trace ?? untraced)(SPAN.gatewayRoute, attributes, (headers) =>
+      client.request(subjects.route(request.model), routeRequestCodec, request, routeDecisionCodec, {
         timeoutMs: options.timeoutMs,
-      },
+        headers,
+      }),
     );
   } catch (error) {
     throw unreachable(error, `no router answered for ${request.model}`, options);

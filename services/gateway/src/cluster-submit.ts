@@ -7,8 +7,10 @@ import {
   submitRequestCodec,
 } from '@pdserve/protocol';
 import type { NatsClient } from '@pdserve/runtime';
+import { ATTR, SPAN } from '@pdserve/telemetry';
 import { type ClusterCallOptions, unreachable } from './cluster-route.js';
 import type { GenerateRequest } from './serving-backend.js';
+import { untraced } from './traced-call.js';
 
 /** A SubmitRequest without what the decision decides (task, instances, transfer parameters). */
 export type SubmitBase = Omit<
@@ -23,12 +25,18 @@ async function submitTo(
   options: ClusterCallOptions,
 ): Promise<SubmitReply> {
   try {
-    return await client.request(
-      subjects.submit(request.model, instanceId),
-      submitRequestCodec,
-      request,
-      submitReplyCodec,
-      { timeoutMs: options.timeoutMs },
+    const attributes = { [ATTR.instanceId]: instanceId, [ATTR.task]: request.task };
+    return await (options.trace ?? untraced)(SPAN.gatewaySubmit, attributes, (headers) =>
+      client.request(
+        subjects.submit(request.model, instanceId),
+        submitRequestCodec,
+        request,
+        submitReplyCodec,
+        {
+          timeoutMs: options.timeoutMs,
+          headers,
+        },
+      ),
     );
   } catch (error) {
     throw unreachable(error, `instance ${instanceId} did not take the request`, options);

@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { ApiKeyCheck } from './api-key-check.js';
 import { chatCompletionRoute } from './chat-completion-route.js';
 import { completionRoute } from './completion-route.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { errorResponse } from './error-response.js';
 import { GatewayContext } from './gateway-context.js';
 import type { GatewayEnv } from './gateway-env.js';
@@ -10,10 +11,18 @@ import type { GatewayOptions } from './gateway-options.js';
 import { registerInfoRoutes } from './info-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { resolveRequestId } from './request-id.js';
+import { requestSpan } from './request-span.js';
 import { registerTokenizeRoutes } from './tokenize-routes.js';
 
 /** Paths open without an API key and never rate limited. */
-const OPEN_PATHS = new Set(['/health', '/metrics']);
+const OPEN_PATHS = new Set([
+  '/health',
+  '/metrics',
+  '/dashboard',
+  '/dashboard/data',
+  '/dashboard/app.js',
+  '/dashboard/app.css',
+]);
 const ROUTES = new Set([
   '/v1/completions',
   '/v1/chat/completions',
@@ -37,10 +46,12 @@ export function createGatewayApp(options: GatewayOptions): Hono<GatewayEnv> {
   if (options.apiKeys !== undefined && options.apiKeys.length > 0) app.use('*', apiKeys(options.apiKeys));
   if (options.rateLimit !== undefined)
     app.use('*', rateLimit(new RateLimiter(options.rateLimit, options.clock)));
+  if (options.telemetry !== undefined) app.use('*', requestSpan(options.telemetry));
   app.post('/v1/completions', completionRoute(g));
   app.post('/v1/chat/completions', chatCompletionRoute(g));
   registerTokenizeRoutes(app, g);
   registerInfoRoutes(app, g);
+  if (options.telemetry !== undefined) registerDashboardRoutes(app, g.backend, options.telemetry);
   const fail = (error: unknown, c: Context<GatewayEnv>) => {
     const requestId = c.get('requestId');
     return errorResponse(error, { 'x-request-id': requestId }, (se) => g.reportInternal(se, requestId));

@@ -4,6 +4,7 @@ import { openAiErrorBody } from './error-response.js';
 import type { GatewayEnv } from './gateway-env.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { DEFAULT_MAX_BODY_BYTES, type GatewayOptions } from './gateway-options.js';
+import { InstrumentedBackend } from './instrumented-backend.js';
 import { readJsonBody } from './read-json-body.js';
 import type { GenerationCall } from './serve-generation.js';
 import type { ServingBackend } from './serving-backend.js';
@@ -17,7 +18,9 @@ export class GatewayContext {
   private readonly logError: (error: Error, requestId: string) => void;
 
   constructor(readonly options: GatewayOptions) {
-    this.backend = options.backend;
+    this.backend = options.telemetry
+      ? new InstrumentedBackend(options.backend, options.telemetry)
+      : options.backend;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.logError =
       options.logError ??

@@ -1,3 +1,4 @@
+import type { GatewayTelemetry } from './gateway-telemetry.js';
 import type { RateLimitOptions } from './rate-limiter.js';
 import type { ServingBackend } from './serving-backend.js';
 
@@ -22,4 +23,6 @@ export interface GatewayOptions {
   logError?: (error: Error, requestId: string) => void;
   /** Milliseconds clock for the rate limiter (tests pass a fake one). */
   clock?: () => number;
+  /** Traces, request metrics (vLLM's names, on /metrics) and the /dashboard status page; absent: none. */
+  telemetry?: GatewayTelemetry;
 }

@@ -1,4 +1,5 @@
 import { defineServiceConfig, discoveryConfigSchema, natsConfigSchema } from '@pdserve/runtime';
+import { telemetryConfigShape } from '@pdserve/telemetry';
 import { z } from 'zod';
 
 const int = (min: number) => z.number().int().min(min);
@@ -44,6 +45,12 @@ export const gatewayServiceSchema = z
     }),
     discovery: discoveryConfigSchema,
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level'),
+    otlpEndpoint: telemetryConfigShape.otlpEndpoint,
+    logPrompts: telemetryConfigShape.logPrompts,
+    slo: z.object({
+      ttftMs: z.number().positive().optional().describe('TTFT target of requests without one (SLO metrics)'),
+      tpotMs: z.number().positive().optional().describe('TPOT target of requests without one (SLO metrics)'),
+    }),
   })
   .refine((c) => (c.rateLimitRps === undefined) === (c.rateLimitBurst === undefined), {
     message: 'rateLimitRps and rateLimitBurst go together',

@@ -39,7 +39,9 @@ export function registerInfoRoutes(app: Hono<GatewayEnv>, g: GatewayContext): vo
   app.get('/version', (c) => c.json({ version: g.options.version ?? PACKAGE_VERSION }));
 
   app.get('/metrics', async (c) => {
-    const text = g.options.metrics ? await g.options.metrics() : g.metrics.render();
+    const telemetry = g.options.telemetry;
+    const own = telemetry === undefined ? '' : await telemetry.metricsText();
+    const text = g.options.metrics ? await g.options.metrics() : `${g.metrics.render()}${own}`;
     return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
 }

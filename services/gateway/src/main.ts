@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { ConfigError, NatsClient, type RuntimeLogger } from '@pdserve/runtime';
-import { announceReady, serviceLogger } from '@pdserve/serving';
+import { ConfigError, NatsClient } from '@pdserve/runtime';
+import { announceReady } from '@pdserve/serving';
+import { ServiceTelemetry } from '@pdserve/telemetry';
 import { type GatewayServiceConfig, gatewayServiceConfig } from './gateway-service-config.js';
+import { GatewayTelemetry } from './gateway-telemetry.js';
 import { LocalBackend } from './local-backend.js';
 import { NatsBackend } from './nats-backend.js';
 import { loadServedTokenizer } from './served-tokenizer.js';
@@ -29,29 +32,46 @@ function localBackend(cfg: GatewayServiceConfig): OpenBackend {
   return { backend, close: async () => backend.close() };
 }
 
-async function natsBackend(cfg: GatewayServiceConfig, logger: RuntimeLogger): Promise<OpenBackend> {
+async function natsBackend(cfg: GatewayServiceConfig, telemetry: GatewayTelemetry): Promise<OpenBackend> {
   const served = loadServedTokenizer(cfg.model, cfg.tokenizer);
   const name = cfg.servedModelName ?? path.parse(path.resolve(cfg.model)).name;
   const client = await NatsClient.connect({
     ...cfg.natsClient,
     servers: cfg.nats,
     name: `pdserve-gateway:${process.pid}`,
-    logger,
+    logger: telemetry.service.logger,
   });
+  const spans = telemetry.follow(client);
   const backend = await NatsBackend.start({
     client,
     models: [{ name, served }],
     ...cfg.cluster,
     deadAfterMs: cfg.discovery.deadAfterMs,
     ttlMs: cfg.discovery.ttlMs,
+    telemetry: telemetry.service,
   });
   return {
     backend,
     close: async () => {
+      spans.unsubscribe();
       backend.close();
       await client.close().catch(() => {});
     },
   };
+}
+
+/** The gateway's telemetry: logs, spans (OTLP when configured), request metrics, the status page. */
+function gatewayTelemetry(cfg: GatewayServiceConfig): GatewayTelemetry {
+  const service = ServiceTelemetry.create({
+    service: 'gateway',
+    instanceId: `gateway-${hostname()}-${process.pid}`,
+    logLevel: cfg.logLevel,
+    logPrompts: cfg.logPrompts,
+    ...(cfg.otlpEndpoint === undefined ? {} : { otlpEndpoint: cfg.otlpEndpoint }),
+  });
+  const { ttftMs, tpotMs } = cfg.slo;
+  const defaultSlo = ttftMs === undefined && tpotMs === undefined ? undefined : { ttftMs, tpotMs };
+  return new GatewayTelemetry(service, defaultSlo === undefined ? {} : { defaultSlo });
 }
 
 /** The gateway: an OpenAI-compatible server over the cluster (--nats URL) or the model in this process. */
@@ -63,8 +83,9 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const cfg = gatewayServiceConfig.load({ argv });
-  const logger = serviceLogger(cfg.logLevel);
-  const open = cfg.nats.length > 0 ? await natsBackend(cfg, logger) : localBackend(cfg);
+  const telemetry = gatewayTelemetry(cfg);
+  const logger = telemetry.service.logger;
+  const open = cfg.nats.length > 0 ? await natsBackend(cfg, telemetry) : localBackend(cfg);
   const { rateLimitRps: rps, rateLimitBurst: burst } = cfg;
   const gateway = await startGateway({
     backend: open.backend,
@@ -73,6 +94,8 @@ async function main(argv: readonly string[]): Promise<void> {
     apiKeys: cfg.apiKey,
     ...(cfg.maxBodyBytes === undefined ? {} : { maxBodyBytes: cfg.maxBodyBytes }),
     ...(rps === undefined || burst === undefined ? {} : { rateLimit: { requestsPerSecond: rps, burst } }),
+    telemetry,
+    logError: (error, requestId) => logger.error({ requestId, err: error.cause ?? error }, 'request failed'),
   });
   const models = open.backend.models().map((m) => m.name);
   logger.info(
@@ -82,6 +105,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const stop = async () => {
     await gateway.close().catch(() => {});
     await open.close();
+    await telemetry.service.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', stop);

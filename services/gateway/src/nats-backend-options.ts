@@ -1,4 +1,5 @@
 import type { NatsClient } from '@pdserve/runtime';
+import type { ServiceTelemetry } from '@pdserve/telemetry';
 import type { ServedTokenizer } from './served-tokenizer.js';
 import type { ServedModel } from './serving-backend.js';
 
@@ -26,6 +27,8 @@ export interface NatsBackendOptions {
   /** The discovery bucket's max_age if this gateway creates it. */
   ttlMs?: number;
   bucket?: string;
+  /** Client spans for the route and submit calls (their trace headers reach the services); absent: none. */
+  telemetry?: ServiceTelemetry;
 }
 
 /**

@@ -6,9 +6,11 @@ import { wireSampling as wireSamplingOf } from '@pdserve/serving';
 import { askRouter, type ClusterCallOptions } from './cluster-route.js';
 import { needsColocated, type SubmitBase, submitToCluster } from './cluster-submit.js';
 import { type NatsBackendOptions, servedModelOf } from './nats-backend-options.js';
+import { RequestRecord } from './request-record.js';
 import type { GenerateRequest, ServedModel, ServingBackend } from './serving-backend.js';
 import { toServiceError } from './to-service-error.js';
 import { tokenBatchOutput } from './token-batch-output.js';
+import { type TracedCall, tracedCall, untraced } from './traced-call.js';
 
 /** A request placed on the cluster: its cluster id, its open token stream and where it runs. */
 interface Placement {
@@ -37,6 +39,7 @@ export class NatsBackend implements ServingBackend {
   readonly #models: Map<string, ServedModel>;
   readonly #hashers = new Map<string, BlockHasher>();
   readonly #tag = randomBytes(4).toString('hex');
+  readonly #trace: TracedCall;
   #nextId = 0;
 
   private constructor(options: NatsBackendOptions) {
@@ -49,6 +52,7 @@ export class NatsBackend implements ServingBackend {
       ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
     });
     this.#models = new Map(options.models.map((m) => [m.name, servedModelOf(m)]));
+    this.#trace = options.telemetry === undefined ? untraced : tracedCall(options.telemetry.tracer);
   }
 
   /** Reads discovery and follows it; rejects with ServiceError 'unavailable' when NATS cannot be reached. */
@@ -70,6 +74,7 @@ export class NatsBackend implements ServingBackend {
   async *generate(req: GenerateRequest, signal: AbortSignal): AsyncGenerator<RequestOutput> {
     const instances = this.#prepare(req, signal);
     const { requestId, stream, decision } = await this.#placeWithRetry(req, instances[0]);
+    RequestRecord.current()?.placed(requestId, decision);
     let finished = false;
     const cancel = () => {
       if (finished) return;
@@ -117,6 +122,7 @@ export class NatsBackend implements ServingBackend {
     const calls: ClusterCallOptions = {
       timeoutMs: this.#options.routeTimeoutMs ?? 2000,
       retryAfterS: this.#retryAfterS,
+      trace: this.#trace,
     };
     const route = {
       ...this.#routeRequest(req, requestId, instance),
