@@ -31,7 +31,7 @@ export const DEFAULT_COST_MODEL_PARAMS: CostModelParams = {
   priorDecodeStepMs: 30,
   priorDecodeStepMsPerSeq: 1,
   defaultTransferBytesPerS: 500e6,
-  submitOverheadMs: 5,
+  submitOverheadMs: 10,
   defaultOutputTokens: 256,
   pendingGraceMs: 50,
 };

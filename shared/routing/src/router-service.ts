@@ -17,6 +17,19 @@ import { RouterStats } from './router-stats.js';
 import type { RouteOutcome, RoutingPolicy } from './routing-policy.js';
 import { SloPolicy } from './slo-policy.js';
 
+/** How far back a gateway's arrival time is believed (further: a clock apart from ours). */
+const MAX_ARRIVAL_AGE_MS = 10_000;
+
+/**
+ * When the request arrived, on this router's clock: the gateway's arrivalTimeMs when it is
+ * plausible (not ahead of us, at most MAX_ARRIVAL_AGE_MS back: the same host, or clocks kept in
+ * step), so time spent in the gateway counts against TTFT; else the receive time.
+ */
+function arrivalOf(request: RouteRequest, nowMs: number): number {
+  const t = request.arrivalTimeMs;
+  return t <= nowMs && t >= nowMs - MAX_ARRIVAL_AGE_MS ? t : nowMs;
+}
+
 /** The NATS queue group every router joins, so each RouteRequest reaches one of them. */
 export const ROUTER_QUEUE_GROUP = 'pdserve-router';
 
@@ -43,8 +56,8 @@ export interface RouterServiceOptions {
  * `subjects.route(model)` for every model that has live instances, in the ROUTER_QUEUE_GROUP so
  * several routers share the load. Each answer is the policy's decision, or its rejection as a
  * ServiceError reply; a rejection the policy calls queueable is held in an AdmissionQueue and
- * decided again on every heartbeat of the model. The request's arrival is this router's receive
- * time (its clock, like the snapshots'). Every decision is recorded in a PlacementLedger, whose
+ * decided again on every heartbeat of the model. The request's arrival is the gateway's arrival
+ * time where plausible, else this router's receive time (arrivalOf). Every decision is recorded in a PlacementLedger, whose
  * pending load the next snapshots include until heartbeats show it. The router's main starts one;
  * it holds no state beyond what NATS rebuilds and a few seconds of its own placements.
  */
@@ -120,7 +133,7 @@ export class RouterService {
 
   /** Decides one request (what the subscription answers with): placed, held then placed, or refused. */
   async route(received: RouteRequest): Promise<RouteDecision> {
-    const request = { ...received, arrivalTimeMs: Date.now() };
+    const request = { ...received, arrivalTimeMs: arrivalOf(received, Date.now()) };
     const outcome = this.#decide(request);
     if (outcome.ok) return outcome.decision;
     if (outcome.queueable !== true) {
@@ -140,6 +153,13 @@ export class RouterService {
       const d = outcome.decision;
       this.#ledger.record(request, d, (id) => this.state.blockSize(id), nowMs);
       this.stats.placed(d.mode, d.predictedTtftMs, d.predictedTpotMs);
+      this.#logger.debug({ ...d }, 'placed');
+    } else {
+      const { code, message } = outcome.error;
+      this.#logger.debug(
+        { requestId: request.requestId, code, message, queueable: outcome.queueable },
+        'refused',
+      );
     }
     return outcome;
   }
