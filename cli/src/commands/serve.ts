@@ -18,6 +18,7 @@ interface ServeFlags {
   policy?: 'heuristic' | 'slo' | 'round-robin';
   config?: string;
   verbose?: boolean;
+  metricsPort?: number;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -44,6 +45,11 @@ export function serveCommand(): Command {
       'routing policy: heuristic, slo (SLO-aware, admission control) or round-robin (default heuristic)',
       choiceOption(['heuristic', 'slo', 'round-robin'] as const),
     )
+    .option(
+      '--metrics-port <port>',
+      'first /metrics port of router, engines and agent, one each (default 0: any free ports; printed)',
+      intOption(0, 65535),
+    )
     .option('--config <file>', 'JSON file with these settings (flags win)')
     .option('--verbose', 'show every log line')
     .action(runServe);
@@ -68,6 +74,8 @@ function banner(cluster: ServeCluster, config: ServeConfig, models: string): str
     'Try:',
     `  curl ${cluster.url}/v1/completions -H 'Content-Type: application/json'${auth} \\`,
     `    -d '{"prompt": "Once upon a time", "max_tokens": 32, "temperature": 0}'`,
+    `Status page: ${cluster.url}/dashboard`,
+    `Metrics: ${[...cluster.metricsUrls].map(([name, url]) => `${name}=${url}`).join(' ')}`,
     'Stop with Ctrl-C.',
     '',
   ].join('\n');

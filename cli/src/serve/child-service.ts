@@ -83,10 +83,11 @@ export class ChildService {
 
   #onLine(line: string, options: ChildServiceOptions, markReady: (d: Record<string, unknown>) => void): void {
     if (options.readyWhen === undefined && line.startsWith(READY_PREFIX)) {
-      markReady(parseDetails(line));
+      markReady(parseObject(line.slice(READY_PREFIX.length)));
       return;
     }
-    if (options.readyWhen?.(line)) markReady({});
+    // A JSON ready line (the kv-connector agent's) gives its fields as details.
+    if (options.readyWhen?.(line)) markReady(parseObject(line));
     this.#tail.push(line);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
     if (options.show?.(line) ?? true) options.log(`[${this.name}] ${line}`);
@@ -130,9 +131,9 @@ export class ChildService {
   }
 }
 
-function parseDetails(line: string): Record<string, unknown> {
+function parseObject(text: string): Record<string, unknown> {
   try {
-    const parsed = JSON.parse(line.slice(READY_PREFIX.length)) as unknown;
+    const parsed = JSON.parse(text) as unknown;
     return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};

@@ -40,6 +40,8 @@ export class ServeCluster {
   readonly services: readonly ChildService[];
   /** The gateway's base URL, e.g. http://127.0.0.1:8000. */
   readonly url: string;
+  /** Each service's Prometheus endpoint by name ('gateway', 'router', 'prefill-0', 'kv-agent', ...). */
+  readonly metricsUrls = new Map<string, string>();
   readonly failure: Promise<ServiceFailure>;
   #stopping = false;
 
@@ -67,8 +69,15 @@ export class ServeCluster {
       verbose: options.verbose,
     });
     const started: ChildService[] = [];
+    const metricsUrls = new Map<string, string>();
+    const nextMetricsPort = metricsPorts(options.metricsPort);
     const spawn = (name: string, main: string, args: string[], readyWhen?: (line: string) => boolean) => {
-      const child = spawnService(options, log, { name, main, args, readyWhen });
+      const metricsArgs = name === 'gateway' ? [] : ['--metrics-port', String(nextMetricsPort())];
+      const child = spawnService(options, log, { name, main, args: [...args, ...metricsArgs], readyWhen });
+      child.ready.then(
+        (d) => typeof d.metricsUrl === 'string' && metricsUrls.set(name, d.metricsUrl),
+        () => {},
+      );
       started.push(child);
       return child;
     };
@@ -91,7 +100,10 @@ export class ServeCluster {
       ];
       await spawn('router', SERVICE_MAINS.router, routerArgs).ready;
       const gateway = await spawn('gateway', SERVICE_MAINS.gateway, gatewayArgs(options, nats.url)).ready;
-      return new ServeCluster(nats, started, String(gateway.url));
+      metricsUrls.set('gateway', `${String(gateway.url)}/metrics`);
+      const cluster = new ServeCluster(nats, started, String(gateway.url));
+      for (const [name, url] of metricsUrls) cluster.metricsUrls.set(name, url);
+      return cluster;
     } catch (error) {
       await Promise.all(started.map((s) => s.stop()));
       await nats.stop();
@@ -135,9 +147,15 @@ function spawnService(
     env: childEnv(options),
     cwd: REPO_ROOT,
     log,
-    show: (line) => options.verbose || !line.startsWith('DEBUG'),
+    show: (line) => options.verbose || !(line.startsWith('DEBUG') || line.startsWith('{"level":"debug"')),
     ...(spec.readyWhen === undefined ? {} : { readyWhen: spec.readyWhen }),
   });
+}
+
+/** The /metrics ports handed out in start order: `base`, base + 1, ... (all 0 when base is 0). */
+function metricsPorts(base: number): () => number {
+  let next = base;
+  return () => (base === 0 ? 0 : next++);
 }
 
 function engineSpecs(o: ServeConfig): EngineSpec[] {

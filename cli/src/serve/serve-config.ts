@@ -28,6 +28,8 @@ export interface ServeConfig {
   policy?: 'heuristic' | 'slo' | 'round-robin';
   /** Show every log line (NATS info lines too). */
   verbose: boolean;
+  /** First /metrics port of the router, engines and agent (one each, in start order); 0: any free ports. */
+  metricsPort: number;
 }
 
 /** A bad serve setting (flag or config file); the message names it. */
@@ -45,6 +47,7 @@ export const SERVE_DEFAULTS: ServeConfig = {
   natsPort: 0,
   natsHost: '127.0.0.1',
   verbose: false,
+  metricsPort: 0,
 };
 
 type Check = (value: unknown) => boolean;
@@ -70,6 +73,7 @@ const FILE_KEYS: Record<keyof ServeConfig, Check> = {
   heartbeatMs: isInt(10),
   policy: (v) => v === 'heuristic' || v === 'slo' || v === 'round-robin',
   verbose: (v) => typeof v === 'boolean',
+  metricsPort: isInt(0, 65535),
 };
 
 /**

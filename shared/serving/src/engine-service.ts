@@ -238,6 +238,8 @@ export class EngineService {
             },
             { client: this.#options.client, logger: this.#logger, onEnd, ...this.#streamTimings() },
           );
+    // Before addRequest: its first step's scheduling already runs inside it.
+    const arrivedMs = performance.timeOrigin + performance.now();
     try {
       const samplingParams = SamplingParams.create({
         ...wireSampling.fromWire(request.samplingParams),
@@ -259,7 +261,7 @@ export class EngineService {
       throw engineErrorToServiceError(error);
     }
     this.#sinks.set(id, sink);
-    this.#requests?.accepted(id, request.task, request.promptTokenIds.length, headers);
+    this.#requests?.accepted(id, request.task, request.promptTokenIds.length, headers, arrivedMs);
     if (request.task === 'prefill') this.#transfers.expect(id, request.promptTokenIds.length);
     else this.#tracker.trackSlo(id, request.slo?.tpotMs);
   }

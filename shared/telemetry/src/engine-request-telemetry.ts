@@ -68,10 +68,19 @@ export class EngineRequestTelemetry {
     return this.#records.size;
   }
 
-  /** The instance queued a request (`headers`: the SubmitRequest's, carrying the trace context). */
-  accepted(requestId: string, task: EngineTask, promptTokens: number, headers: Record<string, string>): void {
+  /**
+   * The instance queued a request that arrived at `arrivedMs` (epoch ms; `headers`: the
+   * SubmitRequest's, carrying the trace context).
+   */
+  accepted(
+    requestId: string,
+    task: EngineTask,
+    promptTokens: number,
+    headers: Record<string, string>,
+    arrivedMs = epochNowMs(),
+  ): void {
     const o = this.#options;
-    const now = epochNowMs();
+    const now = arrivedMs;
     const base = { [ATTR.requestId]: requestId, [ATTR.instanceId]: o.instanceId, [ATTR.model]: o.model };
     const rec = new EngineRequestRecord(
       requestId,
@@ -164,7 +173,9 @@ export class EngineRequestTelemetry {
     this.#transferHeaders.clear();
   }
 
-  #firstScheduled(rec: EngineRequestRecord, atMs: number, cached: number): void {
+  #firstScheduled(rec: EngineRequestRecord, stepStartMs: number, cached: number): void {
+    // A decode task's KV commit is seen inside the step that then schedules it: not before it was queued.
+    const atMs = Math.max(stepStartMs, rec.queuedAtMs);
     rec.firstScheduledMs = atMs;
     rec.endQueue(atMs);
     this.#options.metrics.queueTime.observe(this.#options.metrics.labels, (atMs - rec.queuedAtMs) / 1000);
@@ -181,7 +192,8 @@ export class EngineRequestTelemetry {
     const tokens = Math.min(computed, rec.promptTokens) - rec.computed;
     if (tokens <= 0) return;
     rec.chunks++;
-    rec.child(SPAN.prefillChunk, startMs, endMs, { [ATTR.chunkTokens]: tokens });
+    const from = Math.max(startMs, rec.firstScheduledMs ?? startMs);
+    rec.child(SPAN.prefillChunk, from, Math.max(from, endMs), { [ATTR.chunkTokens]: tokens });
   }
 
   /** The first token: prefill ends (its last chunk seen here when the request left the engine at once). */

@@ -46,7 +46,7 @@ function segmentsOf(points: [TimelinePhase, number | undefined, number | undefin
   for (const [phase, start, end] of points) {
     if (start === undefined || end === undefined) continue;
     const from = Math.max(start, cursor);
-    if (end > from) out.push({ phase, startMs: from, durationMs: end - from });
+    if (end >= from) out.push({ phase, startMs: from, durationMs: end - from });
     cursor = Math.max(cursor, end);
   }
   return out;
