@@ -16,6 +16,5 @@ export { PrefillSink } from './prefill-sink.js';
 export { announceReady, READY_PREFIX } from './ready-line.js';
 export { RequestRunner, type RequestRunnerOptions, type RunnerRequest } from './request-runner.js';
 export { runEngineMain } from './run-engine-main.js';
-export { serviceLogger } from './service-logger.js';
 export { checkSubmit } from './submit-checks.js';
 export { wireSampling } from './wire-sampling.js';
