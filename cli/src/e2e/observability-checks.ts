@@ -59,7 +59,8 @@ export function checkTraceShape(spans: ReceivedSpan[], usage: Usage): void {
   const chunks = spans.filter((s) => s.name === SPAN.prefillChunk && s.parentSpanId === prefill.spanId);
   const computed = chunks.reduce((n, s) => n + Number(s.attributes[ATTR.chunkTokens]), 0);
   assert.equal(computed + Number(prefill.attributes[ATTR.cachedTokens]), PROMPT_TOKENS);
-  assert.ok(prefill.events.includes('first_token'));
+  assert.deepEqual(prefill.events, ['first_scheduled', 'first_token']);
+  assert.ok(decode.events.includes('first_scheduled') && decode.events.includes('first_token'));
   assert.equal(decode.attributes[ATTR.completionTokens], usage.completion_tokens);
   assert.equal(decode.attributes[ATTR.finishReason], 'length');
   assert.ok(spans.every((s) => s.endMs >= s.startMs));

@@ -67,7 +67,7 @@ describe('EngineRequestTelemetry', () => {
     assert.equal(prefill.attributes[ATTR.requestId], 'r1');
     assert.deepEqual(
       prefill.events.map((e) => e.name),
-      ['first_token'],
+      ['first_scheduled', 'first_token'],
     );
     const chunks = named(SPAN.prefillChunk);
     assert.deepEqual(

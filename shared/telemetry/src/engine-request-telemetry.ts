@@ -45,9 +45,10 @@ const MAX_TRANSFER_CONTEXTS = 4096;
  * Follows each request an engine instance takes, for traces and vLLM's per-request histograms.
  * Spans, all children of the gateway's submit span (from the SubmitRequest's headers):
  * - prefill / both: `prefill` (accepted -> first token) with `prefill.queue` (-> first scheduled),
- *   one `prefill.chunk` per step that computed prompt tokens, and a `first_token` event;
+ *   one `prefill.chunk` per step that computed prompt tokens, `first_scheduled` and `first_token`
+ *   events;
  * - decode: `decode.reserve` (the submit: blocks reserved, transfer opened), then `decode`
- *   (KV committed -> finished) with `decode.queue` (-> first scheduled);
+ *   (KV committed -> finished) with `decode.queue` (-> first scheduled) and the same events;
  * - both: `decode` too, from the first token to the finish.
  * EngineService calls accepted / reserved / committed / afterStep / output / failed / stop.
  */
@@ -178,6 +179,7 @@ export class EngineRequestTelemetry {
     const atMs = Math.max(stepStartMs, rec.queuedAtMs);
     rec.firstScheduledMs = atMs;
     rec.endQueue(atMs);
+    rec.span?.addEvent('first_scheduled', atMs);
     this.#options.metrics.queueTime.observe(this.#options.metrics.labels, (atMs - rec.queuedAtMs) / 1000);
     if (rec.task === 'decode') {
       rec.phase = 'decoding';
