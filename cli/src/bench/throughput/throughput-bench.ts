@@ -139,12 +139,7 @@ async function runAll(
   log(`engine: ${engine.elapsedS.toFixed(1)} s; batch-1 decode`);
   const single = { ...datasetOptions(o, model, o.seed + 1), numPrompts: 1, prefixLen: 0, rangeRatio: 0 };
   const batch1 = await runEngine(core, makeRandomRequests(single), o.seed + 1, temperature, 'batch1');
-  let baseline: StaticRunResult | null = null;
-  if (o.baseline === 'static') {
-    const sb = new StaticBaseline(runner, new Sampler(runner.vocabSize, nativeKernel), maxModelLen);
-    log(`static baseline: batch ${sb.batchSize}`);
-    baseline = await sb.run(requests, o.seed, temperature);
-  }
+  const baseline = o.baseline === 'static' ? await runStatic(o, p, runner, temperature) : null;
   const samplerCost: SamplerCost[] =
     o.samplerCost === false ? [] : await measureSamplerCost(runner.vocabSize, nativeKernel);
   const setup = {
@@ -157,4 +152,16 @@ async function runAll(
   };
   const report = buildReport({ setup, requests, engine, batch1, baseline, samplerCost });
   return { report, requests, engine, batch1, baseline };
+}
+
+/** The static baseline on the same runner (and so the same pool and kernels) as the engine. */
+function runStatic(
+  o: ThroughputBenchOptions,
+  p: Prepared,
+  runner: ModelRunner,
+  temperature: number,
+): Promise<StaticRunResult> {
+  const sb = new StaticBaseline(runner, new Sampler(runner.vocabSize, nativeKernel), p.maxModelLen);
+  o.log?.(`static baseline: batch ${sb.batchSize}`);
+  return sb.run(p.requests, o.seed, temperature);
 }
