@@ -10,13 +10,14 @@ const backend = loadTestBackend();
 after(() => backend.close());
 
 /** The app with telemetry in process: its log lines and its spans in memory. */
-function setup() {
+function setup(logPrompts = false) {
   const exporter = new InMemorySpanExporter();
   const lines: Record<string, unknown>[] = [];
   const service = ServiceTelemetry.create({
     service: 'gateway',
     instanceId: 'gateway-test',
     env: {},
+    logPrompts,
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
     logDestination: { write: (l: string) => void lines.push(JSON.parse(l)) },
   });
@@ -55,6 +56,15 @@ test('a request is one root span with its X-Request-Id, parse span and one log l
   assert.equal(sumSamples(metrics, 'vllm:generation_tokens_total'), body.usage.completion_tokens);
   assert.equal(sumSamples(metrics, 'pdserve:slo_met_total', { slo_class: 'ttft=60000ms' }), 1);
   assert.equal(sumSamples(metrics, 'pdserve_gateway_requests_total', { route: '/v1/completions' }), 1);
+});
+
+test('--log-prompts writes the prompt text into the log', async () => {
+  const { app, lines } = setup(true);
+  const res = await post(app, '/v1/completions', { model: MODEL_NAME, prompt: 'Hello there', max_tokens: 2 });
+  assert.equal(res.status, 200);
+  const prompt = lines.find((l) => l.msg === 'prompt');
+  assert.match(String(prompt?.prompt), /Hello there/);
+  assert.equal(typeof prompt?.requestId, 'string');
 });
 
 test('a streamed request ends its span when the stream ends; /dashboard serves the page and its data', async () => {
