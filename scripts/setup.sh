@@ -5,8 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the native build links or the services run.
-#   libdnnl-dev  oneDNN (GEMM for large batches, AMX bf16/int8)
+#   libdnnl-dev  oneDNN, linked by the addon (measured against our GEMM kernels)
+#   nats-server  the control plane that `pdserve serve` and the integration tests start
+#   g++ make python3  node-gyp's toolchain
+# With --test, also what only the tests use:
+#   chromium     the status-page test drives it headless through playwright-core
 deb_packages=(libdnnl-dev g++ make python3 nats-server)
+if [ "${1:-}" = "--test" ]; then deb_packages+=(chromium); fi
 missing=()
 for p in "${deb_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
