@@ -75,6 +75,16 @@ describe('LoadTracker', () => {
     ]);
   });
 
+  it('takes no prefill sample from a step with few prompt tokens (a transferred request joining)', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
+    t.observe(step(4, 6, 50)); // 2 tokens beyond one per sequence
+    t.observe(step(4, 4 + 31, 50));
+    assert.equal(t.report().prefillTokensPerS, 0);
+    assert.deepEqual(t.report().decodeStepMs, [], 'nor a decode sample');
+    t.observe(step(4, 4 + 32, 50));
+    assert.equal(t.report().prefillTokensPerS, 720);
+  });
+
   it('keeps the 16 most recently seen batch sizes', () => {
     const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
     for (let b = 1; b <= 20; b++) t.observe(step(b, b, b));

@@ -5,6 +5,12 @@ import type { DecodeStepSample, LoadReport } from '@pdserve/protocol';
 const ALPHA = 0.2;
 /** Decode batch sizes reported (the most recently seen). */
 const MAX_DECODE_SAMPLES = 16;
+/**
+ * Prompt tokens (beyond one per sequence) a step needs to count as a prefill sample: fewer, e.g.
+ * a request whose KV just arrived recomputing its last token, would measure the step's fixed cost
+ * as an absurdly low prefill speed.
+ */
+const MIN_PREFILL_TOKENS = 32;
 
 function ewma(previous: number | undefined, value: number): number {
   return previous === undefined ? value : previous + ALPHA * (value - previous);
@@ -20,8 +26,8 @@ export interface EngineLoadSource {
 
 /**
  * Turns an engine's per-step metrics into the LoadReport its heartbeat carries: prefill speed
- * (tokens per second over steps that ran prompt tokens) and decode step time by batch size (steps
- * where every sequence ran one token), both as moving averages, plus the scheduler's queue and KV
+ * (tokens per second over steps with at least MIN_PREFILL_TOKENS prompt tokens) and decode step
+ * time by batch size (steps where every sequence ran one token), both as moving averages, plus the scheduler's queue and KV
  * numbers at report time; the measured speed of this instance's KV hand-overs (`observeTransfer`)
  * and the TPOT targets of its unfinished requests (`trackSlo` / `untrack`), which the SLO-aware
  * router must not break when it adds work here. EngineService feeds `observe` from
@@ -45,7 +51,8 @@ export class LoadTracker {
     const stepMs = step.scheduleMs + step.executeMs + step.sampleMs + step.updateMs;
     if (stepMs <= 0 || step.numScheduledSeqs === 0) return;
     if (step.numScheduledTokens > step.numScheduledSeqs) {
-      this.#prefillTokensPerS = ewma(this.#prefillTokensPerS, (step.numScheduledTokens * 1000) / stepMs);
+      if (step.numScheduledTokens - step.numScheduledSeqs >= MIN_PREFILL_TOKENS)
+        this.#prefillTokensPerS = ewma(this.#prefillTokensPerS, (step.numScheduledTokens * 1000) / stepMs);
       return;
     }
     const batch = step.numScheduledSeqs;
