@@ -90,3 +90,21 @@ test('bad layouts, names and mismatched sizes throw', () => {
     pool.close();
   }
 });
+
+test('creating a pool unlinks default-named pools whose creator is dead', () => {
+  // A child creates a pool and dies by SIGKILL, so it cannot unlink the name itself.
+  const script = `import { KvPool } from ${JSON.stringify(new URL('./kv-pool.js', import.meta.url).href)};
+    const p = new KvPool({ numBlocks: 2, blockSize: 16, layers: 1, kvHeads: 1, headDim: 8, dtype: 'f32' });
+    console.log(p.name); process.kill(process.pid, 'SIGKILL');`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const leaked = child.stdout.trim();
+  assert.match(leaked, /^\/pdserve-kv-\d+-0$/);
+  assert.ok(existsSync(`/dev/shm${leaked}`), 'the killed child left its pool behind');
+  const pool = new KvPool({ numBlocks: 1, blockSize: 16, layers: 1, kvHeads: 1, headDim: 8, dtype: 'f32' });
+  try {
+    assert.ok(!existsSync(`/dev/shm${leaked}`), 'the next pool created on the host removed it');
+    assert.ok(existsSync(`/dev/shm${pool.name}`), 'a live pool is kept');
+  } finally {
+    pool.close();
+  }
+});

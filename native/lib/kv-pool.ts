@@ -1,4 +1,5 @@
 import { loadAddon } from './addon.js';
+import { removeStalePools } from './stale-pools.js';
 
 /** Element type of the KV cache. */
 export type KvDtype = 'f32' | 'bf16';
@@ -62,7 +63,8 @@ function checkName(name: string): void {
  * kv-connector agent can map the same region (KvPool.open) and move blocks without copying.
  *
  * Ownership: the creating process owns the name; close() unlinks it (as do the last native
- * reference going away and normal process exit; a SIGKILL leaves it in /dev/shm). A pool from
+ * reference going away and normal process exit; a SIGKILL leaves it in /dev/shm until the next
+ * pool is created on the host, which unlinks default-named pools of dead processes). A pool from
  * open() never unlinks. The mapping stays valid while any holder remains: this object until
  * close(), an in-flight kernel or forward that uses it. close() detaches the ArrayBuffer that
  * buffer() returned, so JS can never touch unmapped memory. Fresh pools are zero-filled.
@@ -77,6 +79,7 @@ export class KvPool {
     this.layout = Object.freeze(checkLayout(opts));
     const name = opts.name ?? '';
     if (name !== '' || token === openToken) checkName(name);
+    if (token !== openToken) removeStalePools();
     this.native = new (loadAddon<KvPoolAddon>().NativeKvPool)(this.layout, name, token === openToken);
   }
 
