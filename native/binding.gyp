@@ -22,9 +22,17 @@
       "target_name": "pdserve_native",
       "dependencies": ["kernels_avx512", "kernels_avx2"],
       "sources": [
-        "<!@(find src -maxdepth 1 -name *.cc; find src/runtime src/kernels/portable src/bindings src/model -name *.cc; find src/kernels -maxdepth 1 -name *.cc)"
+        "<!@(find src -maxdepth 1 -name *.cc; find src/runtime src/kernels/portable src/bindings src/model -name *.cc; find src/ucx -maxdepth 1 -name *.cc; find src/kernels -maxdepth 1 -name *.cc)"
       ],
       "libraries": ["-ldnnl", "-lpthread", "-lrt"]
+    },
+    {
+      "target_name": "pdserve_ucx",
+      "type": "shared_library",
+      "product_dir": "<(PRODUCT_DIR)",
+      "sources": ["<!@(find src/ucx/core -name *.cc)"],
+      "ldflags": ["-Wl,-z,defs"],
+      "libraries": ["-lucp", "-lucs"]
     }
   ]
 }

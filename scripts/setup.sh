@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 #   g++ make python3  node-gyp's toolchain
 # With --test, also what only the tests use:
 #   chromium     the status-page test drives it headless through playwright-core
-deb_packages=(libdnnl-dev g++ make python3 nats-server)
+deb_packages=(libdnnl-dev libucx-dev g++ make python3 nats-server)
 if [ "${1:-}" = "--test" ]; then deb_packages+=(chromium); fi
 missing=()
 for p in "${deb_packages[@]}"; do
