@@ -37,6 +37,11 @@ export interface LoadReport {
   minTpotSloMs?: number;
   /** Unfinished requests on the instance that came without a TPOT target (the router's default applies). */
   numWithoutTpotSlo?: number;
+  /**
+   * Mean max_tokens of the instance's unfinished requests that set one: how many output tokens a
+   * stall of the decode batch is spread over in their TPOT.
+   */
+  meanMaxTokens?: number;
 }
 
 export const loadReportSchema: z.ZodType<LoadReport> = z.object({
@@ -52,6 +57,7 @@ export const loadReportSchema: z.ZodType<LoadReport> = z.object({
   kvTransferBytesPerS: z.number().positive().optional(),
   minTpotSloMs: z.number().positive().optional(),
   numWithoutTpotSlo: wire.count().optional(),
+  meanMaxTokens: z.number().positive().optional(),
 });
 
 export const loadReportCodec = defineMessage('LoadReport', loadReportSchema);

@@ -99,6 +99,7 @@ const samples: Sample[] = [
     kvTransferBytesPerS: 4.5e8,
     minTpotSloMs: 80,
     numWithoutTpotSlo: 2,
+    meanMaxTokens: 96.5,
   }),
   sample(heartbeatCodec, heartbeat),
   sample(instanceRecordCodec, { info, heartbeat }),

@@ -11,7 +11,7 @@ const steps = [
   { batchSize: 1, stepMs: 22 },
   { batchSize: 5, stepMs: 30 },
 ];
-/** A 'both' instance with `running` requests held to the default TPOT (100 ms, budget 80): step = 20 + 2 x batch. */
+/** A 'both' instance with `running` requests held to the default TPOT (100 ms, budget 90): step = 20 + 2 x batch. */
 const cluster = (running: number, queuedPromptTokens = 0): ClusterSnapshot =>
   snapshot(
     instance('a', 'both', {
@@ -26,7 +26,7 @@ const cluster = (running: number, queuedPromptTokens = 0): ClusterSnapshot =>
   );
 
 function harness(maxHoldMs: number) {
-  let current = cluster(30); // step at 31: 82 ms > 80: the batch is full
+  let current = cluster(36); // step at 37: 94 ms > 90: the batch is full
   const events: string[] = [];
   const queue = new AdmissionQueue((r) => policy.route(r, { ...current, nowMs: Date.now() }), maxHoldMs, {
     admitted: (r) => events.push(`admitted ${r.requestId}`),
@@ -54,7 +54,7 @@ describe('AdmissionQueue', () => {
   it('holds a request the policy calls queueable, then admits it when a heartbeat shows capacity', async () => {
     const h = harness(10_000);
     const r = h.request('q1');
-    const first = policy.route(r, { ...cluster(30), nowMs: r.arrivalTimeMs });
+    const first = policy.route(r, { ...cluster(36), nowMs: r.arrivalTimeMs });
     assert.ok(!first.ok && first.queueable === true, 'queueable at first');
     const answer = h.queue.hold(r);
     h.queue.retry('m');
@@ -84,7 +84,7 @@ describe('AdmissionQueue', () => {
     const other = h.queue.hold(h.request('q4'));
     h.queue.retry('m');
     assert.equal(h.queue.length, 2, 'still queueable');
-    h.set(cluster(30, 50_000)); // 50 s of prefill queued: TTFT is out of reach
+    h.set(cluster(36, 50_000)); // 50 s of prefill queued: TTFT is out of reach
     h.queue.retry('m');
     await assert.rejects(jammed, (e: unknown) => e instanceof ServiceError && e.code === 'overloaded');
     await assert.rejects(other, (e: unknown) => e instanceof ServiceError && e.code === 'overloaded');

@@ -19,8 +19,8 @@ const request: RouteRequest = {
   arrivalTimeMs: 0,
 };
 
-// Decode instance: 1000 tok/s prefill, 500 tokens queued, 4 running + 1 waiting, step = 20 + 2 x batch,
-// the first 4 prompt blocks cached.
+// Decode instance: 1000 tok/s prefill, 500 tokens queued, 4 running + 1 waiting (asking 100 tokens on
+// average), step = 20 + 2 x batch, the first 4 prompt blocks cached.
 const d = instance('d', 'decode', {
   load: {
     prefillTokensPerS: 1000,
@@ -28,6 +28,7 @@ const d = instance('d', 'decode', {
     numRunning: 4,
     numWaiting: 1,
     numFreeBlocks: 100,
+    meanMaxTokens: 100,
     decodeStepMs: [
       { batchSize: 2, stepMs: 24 },
       { batchSize: 6, stepMs: 32 },
@@ -42,7 +43,7 @@ const p = instance('p', 'prefill', {
 const inputs = learnInputs(snapshot(d, p), params, 100);
 
 describe('CostModel', () => {
-  it('colocated: TTFT = overhead + queue + uncached prefill; TPOT = fitted step at batch + 1 + stolen prefill time', () => {
+  it('colocated: TTFT = overhead + queue + uncached prefill; TPOT = fitted step at batch + 1, plus stolen prefill time for those running', () => {
     const o = model.colocated(request, d, inputs.get('d')!);
     assert.equal(o.cachedTokens, 64);
     assert.equal(o.uncachedTokens, 236);
@@ -51,8 +52,9 @@ describe('CostModel', () => {
     assert.equal(o.ttftMs, 5 + 500 + 236);
     assert.equal(o.terms.batchSize, 6); // 4 running + 1 waiting + this one
     assert.equal(o.terms.stepMs, 32); // 20 + 2 x 6
-    assert.equal(o.terms.interferenceMs, (500 + 236) / 100); // its queue and prompt over 100 output tokens
-    assert.equal(o.tpotMs, 32 + 7.36);
+    assert.equal(o.terms.interferenceMs, (500 + 236) / 100); // its queue and this prompt over their 100 tokens
+    assert.equal(o.tpotMs, 32);
+    assert.equal(o.runningTpotMs, 32 + 7.36);
     assert.equal(o.runningTpotTargetMs, 100, 'requests without a target there are held to the default');
     // 400 tokens = 25 blocks, 4 of them cached, 100 free
     assert.equal(o.kvFits, true);
@@ -66,7 +68,8 @@ describe('CostModel', () => {
     assert.equal(o.terms.transferMs, 19); // 19 blocks at 1000 blocks/s
     assert.equal(o.terms.joinMs, 32);
     assert.equal(o.ttftMs, 2 * 5 + 500 + 150 + 19 + 32);
-    assert.equal(o.tpotMs, 32 + 500 / 100, "D's own queued prefill still steals decode time");
+    assert.equal(o.tpotMs, 32);
+    assert.equal(o.runningTpotMs, 32 + 500 / 100, "D's own queued prefill still steals from those running");
   });
 
   it('counts pending placements and refuses what the KV cache cannot hold', () => {

@@ -18,8 +18,14 @@ export interface OptionPrediction {
   uncachedTokens: number;
   /** Predicted time to first token from now (ms). */
   ttftMs: number;
-  /** Predicted time per output token on the decode side, this request added (ms). */
+  /** Predicted time per output token of this request: the decode side's step with it added (ms). */
   tpotMs: number;
+  /**
+   * Predicted TPOT of the requests already decoding there once this one is placed: the same step
+   * plus the prefill work the decode side runs itself (its queue, and this prompt when colocated)
+   * spread over their output tokens (ms).
+   */
+  runningTpotMs: number;
   /** The tightest TPOT target of the requests already on the decode side (null: none there). */
   runningTpotTargetMs: number | null;
   /** Whether both sides have the KV blocks the request needs. */
@@ -37,7 +43,7 @@ export interface OptionPrediction {
     joinMs: number;
     batchSize: number;
     stepMs: number;
-    /** Decode time lost per output token to prefill work the decode side runs itself. */
+    /** Decode time running requests lose per output token to prefill work the decode side runs itself. */
     interferenceMs: number;
   };
 }
@@ -56,9 +62,11 @@ const idleUnmeasured = (i: InstanceInputs) =>
  *   prefill rate) + prefill of the uncached tokens (prefix hits from KV events) at that rate, and
  *   for a pair: + a second submit + KV bytes / measured (or default) transfer speed + one decode
  *   step of the decode side (the request joins its batch).
- * - TPOT = the decode side's fitted step time at its batch after adding this request, plus the
- *   prefill work it runs itself (its queue, and this prompt when colocated) spread over the
- *   request's output tokens: chunked prefill steals that time from every decode step.
+ * - TPOT = the decode side's fitted step time at its batch after adding this request. The requests
+ *   already running there also lose the prefill work the decode side runs itself (its queue, and
+ *   this prompt when colocated) spread over their output tokens: chunked prefill steals that time
+ *   from their decode steps (the new request's own prefill, and the queue ahead of it, run before
+ *   its first token).
  * SloPolicy compares the options; the heuristic and round-robin policies do not use it.
  */
 export class CostModel {
@@ -74,7 +82,7 @@ export class CostModel {
     const rate = inputs.prefillTokensPerS;
     const queueMs = (inputs.queuedPromptTokens * 1000) / rate;
     const prefillMs = (uncached * 1000) / rate;
-    const decode = this.#decode(request, inputs, queueMs + prefillMs);
+    const decode = this.#decode(inputs, queueMs + prefillMs);
     const blockSize = instance.info.blockSize;
     const needed = blocksFor(request.numPromptTokens + this.#outputTokens(request), blockSize);
     return {
@@ -84,7 +92,8 @@ export class CostModel {
       cachedTokens: cached,
       uncachedTokens: uncached,
       ttftMs: this.params.submitOverheadMs + queueMs + prefillMs,
-      tpotMs: decode.stepMs + decode.interferenceMs,
+      tpotMs: decode.stepMs,
+      runningTpotMs: decode.stepMs + decode.interferenceMs,
       runningTpotTargetMs: inputs.runningTpotTargetMs,
       kvFits: needed - Math.floor(cached / blockSize) <= inputs.freeBlocks,
       idleUnmeasured: idleUnmeasured(inputs),
@@ -108,7 +117,6 @@ export class CostModel {
     const transferMs =
       (promptBlocks * prefill.info.kvLayout.blockBytes * 1000) / prefillInputs.transferBytesPerS;
     const d = this.#decode(
-      request,
       decodeInputs,
       (decodeInputs.queuedPromptTokens * 1000) / decodeInputs.prefillTokensPerS,
     );
@@ -124,7 +132,8 @@ export class CostModel {
       cachedTokens: cached,
       uncachedTokens: uncached,
       ttftMs: 2 * this.params.submitOverheadMs + queueMs + prefillMs + transferMs + d.stepMs,
-      tpotMs: d.stepMs + d.interferenceMs,
+      tpotMs: d.stepMs,
+      runningTpotMs: d.stepMs + d.interferenceMs,
       runningTpotTargetMs: decodeInputs.runningTpotTargetMs,
       kvFits: decodeBlocks <= decodeInputs.freeBlocks && prefillBlocks <= prefillInputs.freeBlocks,
       idleUnmeasured: idleUnmeasured(prefillInputs) && idleUnmeasured(decodeInputs),
@@ -132,11 +141,11 @@ export class CostModel {
     };
   }
 
-  /** The decode side's step at its batch plus this request, and the prefill time it steals per token. */
-  #decode(request: RouteRequest, inputs: InstanceInputs, localPrefillMs: number) {
+  /** The decode side's step at its batch plus this request, and the prefill time running requests lose per token. */
+  #decode(inputs: InstanceInputs, localPrefillMs: number) {
     const batchSize = inputs.batchSize + 1;
     const stepMs = stepMsAt(inputs.decodeFit, batchSize);
-    const interferenceMs = localPrefillMs / Math.max(1, this.#outputTokens(request));
+    const interferenceMs = localPrefillMs / Math.max(1, inputs.runningOutputTokens);
     return { batchSize, stepMs, interferenceMs };
   }
 

@@ -15,12 +15,20 @@ export function createRoutingPolicy(
     case 'round-robin':
       return new RoundRobinPolicy({ retryAfterS });
     case 'slo': {
-      const { defaultTtftMs, defaultTpotMs, planFraction, maxQueueMs, queueFraction, ...costModel } =
-        config.slo;
+      const {
+        defaultTtftMs,
+        defaultTpotMs,
+        ttftPlanFraction,
+        tpotPlanFraction,
+        maxQueueMs,
+        queueFraction,
+        ...costModel
+      } = config.slo;
       return new SloPolicy({
         defaultTtftMs,
         defaultTpotMs,
-        planFraction,
+        ttftPlanFraction,
+        tpotPlanFraction,
         maxQueueMs,
         queueFraction,
         retryAfterS,

@@ -29,6 +29,8 @@ export interface InstanceInputs {
   freeBlocks: number;
   /** The tightest TPOT target (ms) among requests already here; null when none decode here. */
   runningTpotTargetMs: number | null;
+  /** Output tokens a running request's TPOT averages over (its max_tokens, as reported, else the default). */
+  runningOutputTokens: number;
 }
 
 const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -63,6 +65,7 @@ export function learnInputs(
       decodeSource: ownDecode ? 'own' : modelSamples.length > 0 ? 'model' : 'prior',
       ...pickTransfer(own.kvTransferBytesPerS ?? null, modelTransfer, params.defaultTransferBytesPerS),
       ...loadOf(i, defaultTpotMs),
+      runningOutputTokens: own.meanMaxTokens ?? params.defaultOutputTokens,
     });
   }
   return out;

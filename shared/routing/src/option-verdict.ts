@@ -22,21 +22,26 @@ export interface OptionVerdict {
   ttftExcessMs: number;
 }
 
+/** The share of each target the router plans to (0..1]: a margin for prediction error. */
+export interface PlanFractions {
+  ttft: number;
+  tpot: number;
+}
+
 /**
- * Judges a prediction against the targets. `planFraction` (0..1] is the share of each target the
- * router plans to (a margin for prediction error); `elapsedMs` is the time the request already
- * spent at the router (queued), taken from its TTFT budget. The new request must meet its own
+ * Judges a prediction against the targets, planned to `plan` of each; `elapsedMs` is the time the
+ * request already spent before this decision (gateway, router queue), taken from its TTFT budget. The new request must meet its own
  * TTFT and TPOT, and its arrival must not push the requests already decoding there past the
  * tightest of their TPOT targets. Pure.
  */
 export function judgeOption(
   prediction: OptionPrediction,
   targets: SloTargets,
-  planFraction: number,
+  plan: PlanFractions,
   elapsedMs: number,
 ): OptionVerdict {
-  const ttftBudget = targets.ttftMs * planFraction - elapsedMs;
-  const tpotBudget = targets.tpotMs * planFraction;
+  const ttftBudget = targets.ttftMs * plan.ttft - elapsedMs;
+  const tpotBudget = targets.tpotMs * plan.tpot;
   const running = prediction.runningTpotTargetMs;
   const slacks = [
     (ttftBudget - prediction.ttftMs) / targets.ttftMs,
@@ -46,8 +51,8 @@ export function judgeOption(
   if (prediction.ttftMs > ttftBudget) misses.push('ttft');
   if (prediction.tpotMs > tpotBudget) misses.push('tpot');
   if (running !== null) {
-    slacks.push((running * planFraction - prediction.tpotMs) / running);
-    if (prediction.tpotMs > running * planFraction) misses.push('running-tpot');
+    slacks.push((running * plan.tpot - prediction.runningTpotMs) / running);
+    if (prediction.runningTpotMs > running * plan.tpot) misses.push('running-tpot');
   }
   if (!prediction.kvFits) misses.push('kv');
   return {

@@ -34,7 +34,18 @@ export const routerServiceSchema = z.object({
   slo: z.object({
     defaultTtftMs: positive().default(2000).describe('TTFT target of requests without one (ms)'),
     defaultTpotMs: positive().default(100).describe('TPOT target of requests without one (ms)'),
-    planFraction: z.number().gt(0).max(1).default(0.8).describe('share of each target planned to (margin)'),
+    ttftPlanFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.8)
+      .describe('share of the TTFT target planned to (margin)'),
+    tpotPlanFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.9)
+      .describe('share of TPOT targets planned to (margin)'),
     maxQueueMs: z
       .number()
       .nonnegative()

@@ -24,6 +24,7 @@ function load(running: number, queuedPromptTokens = 0): LoadReport {
     queuedPromptTokens,
     numRunning: running,
     numWithoutTpotSlo: running,
+    meanMaxTokens: 64,
     decodeStepMs: [
       { batchSize: 1, stepMs: 22 },
       { batchSize: 5, stepMs: 30 },
@@ -80,19 +81,19 @@ describe('RouterService with the SLO policy over a real nats-server', () => {
   });
 
   it('counts its own placements as load until a heartbeat shows them, holding what does not fit', async () => {
-    current = load(25);
+    current = load(28);
     await registry.beat();
-    await waitFor(() => router.learnedInputs('m')[0]?.batchSize === 25, 'the heartbeat');
-    // The k-th placement (from 0) sees batch 26 + k: step 72 + 2k ms, plus (k + 1) x 32 pending prompt
-    // tokens over 64 output tokens: TPOT 72.5 + 2.5k <= 80 holds for k = 0..3.
-    for (let k = 0; k < 4; k++) assert.equal((await route()).predictedTpotMs, 72.5 + 2.5 * k);
+    await waitFor(() => router.learnedInputs('m')[0]?.batchSize === 28, 'the heartbeat');
+    // The k-th placement (from 0) sees batch 29 + k: step 78 + 2k ms; those running also lose
+    // (k + 1) x 32 pending prompt tokens over their 64 output tokens: 78.5 + 2.5k <= 90 for k = 0..4.
+    for (let k = 0; k < 5; k++) assert.equal((await route()).predictedTpotMs, 78 + 2 * k);
     const held = route();
-    await waitFor(() => router.queueLength === 1, 'the fifth request held');
+    await waitFor(() => router.queueLength === 1, 'the sixth request held');
     current = load(20);
     await registry.beat();
     assert.equal((await held).decodeInstanceId, 'a', 'placed once a heartbeat showed room');
     const stats = router.stats.snapshot();
-    assert.deepEqual([stats.routed, stats.queued, stats.admittedAfterQueue, stats.queuedNow], [5, 1, 1, 0]);
+    assert.deepEqual([stats.routed, stats.queued, stats.admittedAfterQueue, stats.queuedNow], [6, 1, 1, 0]);
   });
 
   it("rejects at once with 'overloaded' and Retry-After when TTFT cannot be met", async () => {

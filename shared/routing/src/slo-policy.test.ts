@@ -6,7 +6,7 @@ import type { RouteOutcome } from './routing-policy.js';
 import { SloPolicy } from './slo-policy.js';
 import { hashes, instance, snapshot } from './test-snapshots.js';
 
-// Defaults: TTFT 2000 ms, TPOT 100 ms, planned to 80%: budgets 1600 and 80 ms.
+// Defaults: TTFT 2000 ms, TPOT 100 ms, planned to 80% and 90%: budgets 1600 and 90 ms.
 const policy = new SloPolicy({ costModel: { submitOverheadMs: 5 } });
 
 /** A measured instance: 1000 tok/s prefill, step = 20 + 2 x batch ms, nothing queued. */
@@ -53,7 +53,7 @@ describe('SloPolicy: placement', () => {
     const d = placed(policy.route(req(), snapshot(a, b)));
     assert.deepEqual([d.mode, d.decodeInstanceId], ['colocated', 'b']);
     assert.equal(d.predictedTtftMs, 5 + 100); // 100 uncached tokens at 1000 tok/s
-    assert.equal(d.predictedTpotMs, 26 + 1); // 20 + 2 x 3, plus its own prefill over 100 tokens
+    assert.equal(d.predictedTpotMs, 26); // 20 + 2 x 3
   });
 
   it('prefers the instance holding the prompt prefix when all else is equal', () => {
@@ -64,8 +64,11 @@ describe('SloPolicy: placement', () => {
   });
 
   it('sends a long prompt to a prefill instance when prefilling it locally would break running TPOT targets', () => {
-    // 8 decoding with a 50 ms target (budget 40): step at 9 = 38 ms fits; 1024 local tokens add 32 ms per token.
-    const d = instance('d', 'decode', { load: measured({ numRunning: 8, minTpotSloMs: 50 }) });
+    // 8 decoding 32 tokens each with a 50 ms target (budget 45): step at 9 = 38 ms fits; 1024 local
+    // prompt tokens would add 32 ms to each of their tokens.
+    const d = instance('d', 'decode', {
+      load: measured({ numRunning: 8, minTpotSloMs: 50, meanMaxTokens: 32 }),
+    });
     const p = instance('p', 'prefill', { load: measured() });
     const long = req({ numPromptTokens: 1024, blockHashes: hashes(64), maxTokens: 32 });
     const pair = placed(policy.route(long, snapshot(d, p)));
@@ -106,7 +109,7 @@ describe('SloPolicy: admission control', () => {
   });
 
   it('never admits what would push a running request past its TPOT target, even if the new one would meet its own', () => {
-    // 8 running, tightest target 40 (budget 32); at batch 9 the step is 38 ms.
+    // 8 running, tightest target 40 (budget 36); at batch 9 the step is 38 ms.
     const a = instance('a', 'both', { load: measured({ numRunning: 8, minTpotSloMs: 40 }) });
     const loose = req({ slo: { tpotMs: 200 }, numPromptTokens: 16, blockHashes: hashes(1) });
     const o = refused(policy.route(loose, snapshot(a)));
@@ -118,7 +121,7 @@ describe('SloPolicy: admission control', () => {
   });
 
   it('stops queueing once the wait used its share of the TTFT budget', () => {
-    const a = instance('a', 'both', { load: measured({ numRunning: 30, numWithoutTpotSlo: 30 }) }); // step 82 ms
+    const a = instance('a', 'both', { load: measured({ numRunning: 36, numWithoutTpotSlo: 36 }) }); // step 94 ms
     const waited = { ...snapshot(a), nowMs: 1000 }; // the request arrived at 0: half of 2000 ms used
     const o = refused(policy.route(req(), waited));
     assert.equal(o.queueable, undefined);

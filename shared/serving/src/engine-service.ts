@@ -263,7 +263,7 @@ export class EngineService {
     this.#sinks.set(id, sink);
     this.#requests?.accepted(id, request.task, request.promptTokenIds.length, headers, arrivedMs);
     if (request.task === 'prefill') this.#transfers.expect(id, request.promptTokenIds.length);
-    else this.#tracker.trackSlo(id, request.slo?.tpotMs);
+    else this.#tracker.trackSlo(id, request.slo?.tpotMs, request.samplingParams.maxTokens);
   }
 
   #streamTimings() {

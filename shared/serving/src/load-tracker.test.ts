@@ -45,20 +45,24 @@ describe('LoadTracker', () => {
     const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0, queuedPromptTokens: () => 700 });
     t.observeTransfer(1_000_000, 10); // 100 MB/s
     t.observeTransfer(3_000_000, 10); // 300 MB/s: EWMA 100 + 0.2 * 200 = 140 MB/s
-    t.trackSlo('a', 80);
-    t.trackSlo('b', 50);
-    t.trackSlo('c', undefined);
+    t.trackSlo('a', 80, 100);
+    t.trackSlo('b', 50, 10);
+    t.trackSlo('c', undefined, 40);
+    t.trackSlo('d', 90, null);
     t.untrack('b');
     const r = t.report();
     assert.equal(r.queuedPromptTokens, 700);
     assert.equal(r.kvTransferBytesPerS, 140_000_000);
     assert.equal(r.minTpotSloMs, 80);
     assert.equal(r.numWithoutTpotSlo, 1);
+    assert.equal(r.meanMaxTokens, 70, "a's 100 and c's 40; d set none");
     t.untrack('a');
     t.untrack('c');
+    t.untrack('d');
     const idle = t.report();
     assert.equal(idle.minTpotSloMs, undefined);
     assert.equal(idle.numWithoutTpotSlo, 0);
+    assert.equal(idle.meanMaxTokens, undefined);
   });
 
   it('measures prefill speed on steps with prompt tokens and decode step time by batch size', () => {

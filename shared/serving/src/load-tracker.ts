@@ -39,8 +39,8 @@ export class LoadTracker {
   #prefillTokensPerS: number | undefined;
   #transferBytesPerS: number | undefined;
   readonly #decodeStepMs = new Map<number, number>();
-  /** TPOT target (ms, or null for none) of each unfinished request. */
-  readonly #tpotSlos = new Map<string, number | null>();
+  /** TPOT target (ms, or null for none) and max_tokens (or null) of each unfinished request. */
+  readonly #tracked = new Map<string, { tpotMs: number | null; maxTokens: number | null }>();
 
   constructor(source: EngineLoadSource) {
     this.#source = source;
@@ -72,14 +72,17 @@ export class LoadTracker {
     this.#transferBytesPerS = ewma(this.#transferBytesPerS, (bytes * 1000) / ms);
   }
 
-  /** Remembers an accepted request's TPOT target (undefined: it came without one) until `untrack`. */
-  trackSlo(requestId: string, tpotMs: number | undefined): void {
-    this.#tpotSlos.set(requestId, tpotMs ?? null);
+  /**
+   * Remembers an accepted request's TPOT target and max_tokens (undefined or null: it came without)
+   * until `untrack`.
+   */
+  trackSlo(requestId: string, tpotMs: number | undefined, maxTokens?: number | null): void {
+    this.#tracked.set(requestId, { tpotMs: tpotMs ?? null, maxTokens: maxTokens ?? null });
   }
 
   /** Forgets a request `trackSlo` remembered (it finished, failed or was aborted). */
   untrack(requestId: string): void {
-    this.#tpotSlos.delete(requestId);
+    this.#tracked.delete(requestId);
   }
 
   /** The load now. */
@@ -104,13 +107,23 @@ export class LoadTracker {
     };
   }
 
-  #sloFields(): Pick<LoadReport, 'minTpotSloMs' | 'numWithoutTpotSlo'> {
+  #sloFields(): Pick<LoadReport, 'minTpotSloMs' | 'numWithoutTpotSlo' | 'meanMaxTokens'> {
     let min = Number.POSITIVE_INFINITY;
     let without = 0;
-    for (const tpot of this.#tpotSlos.values()) {
-      if (tpot === null) without++;
-      else min = Math.min(min, tpot);
+    let tokens = 0;
+    let withTokens = 0;
+    for (const { tpotMs, maxTokens } of this.#tracked.values()) {
+      if (tpotMs === null) without++;
+      else min = Math.min(min, tpotMs);
+      if (maxTokens !== null && maxTokens > 0) {
+        tokens += maxTokens;
+        withTokens++;
+      }
     }
-    return { numWithoutTpotSlo: without, ...(Number.isFinite(min) ? { minTpotSloMs: min } : {}) };
+    return {
+      numWithoutTpotSlo: without,
+      ...(Number.isFinite(min) ? { minTpotSloMs: min } : {}),
+      ...(withTokens > 0 ? { meanMaxTokens: tokens / withTokens } : {}),
+    };
   }
 }
