@@ -133,7 +133,7 @@ export class SloPolicy implements RoutingPolicy {
     const why =
       `no placement meets TTFT ${targets.ttftMs} ms / TPOT ${targets.tpotMs} ms now ` +
       `(best: ${p.mode} on ${p.decode.info.id}, predicted TTFT ${Math.round(elapsedMs + p.ttftMs)} ms, ` +
-      XX;
+      `TPOT ${p.tpotMs.toFixed(1)} ms (running ${p.runningTpotMs.toFixed(1)} ms); misses ${best.misses.join(', ')})`;
     const bound = Math.min(this.#maxQueueMs, this.#queueFraction * targets.ttftMs);
     const waitable = verdicts.some((v) => !v.misses.includes('ttft'));
     if (waitable && elapsedMs < bound) {
