@@ -81,6 +81,16 @@ export function blockRanges(
   return out;
 }
 
+/** Throws a RangeError unless [offset, offset + bytes) lies in the region. */
+export function checkSpan(region: { bytes: number }, offset: number, bytes: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(bytes) || offset < 0 || bytes < 0) {
+    throw new RangeError('offset and bytes must be non-negative integers');
+  }
+  if (offset + bytes > region.bytes) {
+    throw new RangeError(`[${offset}, +${bytes}) is outside the region of ${region.bytes} bytes`);
+  }
+}
+
 function packRanges(ranges: readonly UcxRange[], local: UcxMemory): Float64Array {
   const f = new Float64Array(ranges.length * 3);
   ranges.forEach((r, i) => {
@@ -157,6 +167,24 @@ export class UcxEndpoint {
   sendTag(tag: bigint, data: Uint8Array, opts: UcxOpOptions = {}): Promise<void> {
     checkTag(tag);
     return ucxStart(() => this.native.sendTag(this.id, tag, data, opts.timeoutMs ?? this.defaultTimeoutMs));
+  }
+
+  /**
+   * Sends `bytes` of a registered region from `offset` as one tagged message, without a copy;
+   * the peer receives it with UcxWorker.recvInto. Large messages go by rendezvous (over shared
+   * memory the receiver pulls them with a single cma copy). Resolves when the peer has it.
+   */
+  sendFrom(
+    tag: bigint,
+    local: UcxMemory,
+    offset: number,
+    bytes: number,
+    opts: UcxOpOptions = {},
+  ): Promise<void> {
+    checkTag(tag);
+    checkSpan(local, offset, bytes);
+    const t = opts.timeoutMs ?? this.defaultTimeoutMs;
+    return ucxStart(() => this.native.sendTagFrom(this.id, tag, local.id, offset, bytes, t));
   }
 
   /** The lanes and transports UCP picked for this endpoint. */

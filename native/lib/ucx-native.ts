@@ -23,6 +23,22 @@ export interface NativeUcxWorker {
     maxBytes: number,
     timeoutMs: number,
   ): { id: number; promise: Promise<{ tag: bigint; data: Uint8Array }> };
+  sendTagFrom(
+    ep: number,
+    tag: bigint,
+    mem: number,
+    offset: number,
+    bytes: number,
+    timeoutMs: number,
+  ): Promise<void>;
+  recvTagInto(
+    tag: bigint,
+    mask: bigint,
+    mem: number,
+    offset: number,
+    bytes: number,
+    timeoutMs: number,
+  ): { id: number; promise: Promise<bigint> };
   cancel(id: number): void;
   epInfo(ep: number): Promise<string>;
   closeEndpoint(ep: number, force: boolean): Promise<void>;

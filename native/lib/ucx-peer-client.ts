@@ -15,6 +15,7 @@ export type PeerCommand =
   | { cmd: 'connect'; address: string; errorMode: 'peer' | 'none'; peerPid: number }
   | { cmd: 'put'; descriptor: string; ranges: UcxRange[]; repeat: number }
   | { cmd: 'echo'; tag: string }
+  | { cmd: 'recv-into'; tag: string; offset: number; bytes: number; count: number }
   | { cmd: 'pending-recv'; tag: string }
   | { cmd: 'exit'; how: 'return' | 'process.exit'; close: boolean };
 

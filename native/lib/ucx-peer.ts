@@ -53,6 +53,9 @@ async function main(): Promise<void> {
         await ep.sendTag(m.tag + 1n, m.data);
         return { bytes: m.data.byteLength };
       }
+      case 'recv-into':
+        for (let i = 0; i < c.count; i++) await worker.recvInto(BigInt(c.tag), memory, c.offset, c.bytes);
+        return {};
       case 'pending-recv':
         worker.recvTag(BigInt(c.tag), { timeoutMs: 60_000 }).catch(() => {});
         return {};

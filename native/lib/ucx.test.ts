@@ -20,7 +20,7 @@ const BLOCK = 16 * 4 * 2 * 4 * 64 * 4;
 
 /** The transports under test: shared memory (no UCX peer error mode in 1.13: pidfd instead) and TCP. */
 const transports = [
-  { name: 'shared memory', config: { TLS: 'posix,sysv,self' }, errorMode: 'none' as const },
+  { name: 'shared memory', config: { TLS: 'posix,sysv,cma,self' }, errorMode: 'none' as const },
   { name: 'tcp', config: { TLS: 'tcp' }, errorMode: 'peer' as const },
 ];
 
@@ -69,7 +69,7 @@ describe('UcxWorker in one process', () => {
     await rejectsWith(w.recvTag(9n), ['CANCELED']);
   });
 
-  test('a foreign descriptor or a range past the remote region is RKEY_MISMATCH', async () => {
+  test('a foreign descriptor or a range past the remote region is RKEY_MISMATCH; a wrong length is IO', async () => {
     const a = UcxWorker.create({ config: { TLS: 'tcp' } });
     const b = UcxWorker.create({ config: { TLS: 'tcp' } });
     const pa = new KvPool(layout);
@@ -138,6 +138,25 @@ for (const t of transports) {
       await ep.get(mem, remote, back);
       const src = await peer.request<{ hash: string }>({ cmd: 'hash', ranges: back, side: 'remote' });
       assert.equal(hashRanges(region, back, 'local'), src.hash);
+      await mem.close();
+    });
+
+    test('sendFrom / recvInto move a range of a pool without a copy', async () => {
+      const region = new Uint8Array(pool.buffer());
+      fillPattern(region, 23);
+      const mem = await worker.register(pool);
+      const span: UcxRange = { localOffset: 3 * BLOCK, remoteOffset: 70 * BLOCK, bytes: 5 * BLOCK };
+      const landed = peer.request({
+        cmd: 'recv-into',
+        tag: '300',
+        offset: span.remoteOffset,
+        bytes: span.bytes,
+        count: 1,
+      });
+      await ep.sendFrom(300n, mem, span.localOffset, span.bytes);
+      await landed;
+      const theirs = await peer.request<{ hash: string }>({ cmd: 'hash', ranges: [span], side: 'remote' });
+      assert.equal(theirs.hash, hashRanges(region, [span], 'local'));
       await mem.close();
     });
 

@@ -1,5 +1,5 @@
 import type { KvPool } from './kv-pool.js';
-import { checkTag, UcxEndpoint, type UcxOpOptions } from './ucx-endpoint.js';
+import { checkSpan, checkTag, UcxEndpoint, type UcxOpOptions } from './ucx-endpoint.js';
 import { toUcxError, UcxError, ucxCall, ucxStart, ucxSync } from './ucx-error.js';
 import { type NativeUcxWorker, newNativeUcxWorker } from './ucx-native.js';
 
@@ -142,15 +142,41 @@ export class UcxWorker {
 
   /** Receives one tagged message whose tag matches `tag` under `mask`. */
   recvTag(tag: bigint, opts: UcxRecvOptions = {}): Promise<UcxMessage> {
-    if (opts.signal?.aborted)
+    const maxBytes = opts.maxBytes ?? 65536;
+    return this.startRecv(tag, opts, (t, mask, ms) => this.native.recvTag(t, mask, maxBytes, ms));
+  }
+
+  /**
+   * Receives one tagged message of exactly `bytes` straight into a registered region at
+   * `offset` (the peer's UcxEndpoint.sendFrom); resolves with the sender's tag. A message of
+   * another length fails with IO.
+   */
+  recvInto(
+    tag: bigint,
+    local: UcxMemory,
+    offset: number,
+    bytes: number,
+    opts: Omit<UcxRecvOptions, 'maxBytes'> = {},
+  ): Promise<bigint> {
+    checkSpan(local, offset, bytes);
+    return this.startRecv(tag, opts, (t, mask, ms) =>
+      this.native.recvTagInto(t, mask, local.id, offset, bytes, ms),
+    );
+  }
+
+  private startRecv<T>(
+    tag: bigint,
+    opts: UcxRecvOptions,
+    start: (tag: bigint, mask: bigint, timeoutMs: number) => { id: number; promise: Promise<T> },
+  ): Promise<T> {
+    if (opts.signal?.aborted) {
       return Promise.reject(new UcxError('CANCELED', 'UCX receive aborted before it started'));
+    }
     checkTag(tag);
     const mask = BigInt.asUintN(64, (opts.mask ?? ALL_BITS) | TAG_BIT_63); // never matches the binding's probes
-    const maxBytes = opts.maxBytes ?? 65536;
-    const t = opts.timeoutMs ?? this.timeoutMs;
-    let started: ReturnType<NativeUcxWorker['recvTag']>;
+    let started: { id: number; promise: Promise<T> };
     try {
-      started = this.native.recvTag(tag, mask, maxBytes, t);
+      started = start(tag, mask, opts.timeoutMs ?? this.timeoutMs);
     } catch (e) {
       return Promise.reject(toUcxError(e));
     }

@@ -69,6 +69,15 @@ class UcxWorkerApi {
   virtual void sendTag(uint64_t op, uint32_t epId, uint64_t tag, std::vector<uint8_t> data, double timeoutMs) = 0;
   /// Tagged receive of at most maxBytes matching (tag & mask) -> bytes, value = sender tag.
   virtual void recvTag(uint64_t op, uint64_t tag, uint64_t mask, size_t maxBytes, double timeoutMs) = 0;
+  /// Tagged send of `bytes` of a registered region from `offset`, without a copy (large
+  /// messages go by rendezvous: over shared memory the receiver reads them with one cma copy).
+  /// Completes when the receiver has the bytes or UCX no longer needs them.
+  virtual void sendTagFrom(uint64_t op, uint32_t epId, uint64_t tag, uint32_t memId, uint64_t offset, uint64_t bytes,
+                           double timeoutMs) = 0;
+  /// Tagged receive of exactly `bytes` into a registered region at `offset` -> value = sender
+  /// tag. A message of another length fails with IO.
+  virtual void recvTagInto(uint64_t op, uint64_t tag, uint64_t mask, uint32_t memId, uint64_t offset, uint64_t bytes,
+                           double timeoutMs) = 0;
   /// Cancels a pending receive (CANCELED); other kinds of operation cannot be cancelled.
   virtual void cancel(uint64_t op) = 0;
   /// ucp_ep_print_info text of the endpoint (its lanes and transports) -> bytes.

@@ -9,6 +9,7 @@
 #include "bindings/napi-args.h"
 #include "runtime/registry.h"
 #include "ucx/ucx-api.h"
+#include "ucx/ucx-binding-args.h"
 #include "ucx/ucx-loader.h"
 
 namespace pds {
@@ -16,7 +17,6 @@ namespace ucx {
 namespace {
 
 class UcxWorkerWrap;
-using Resolver = Napi::Value (*)(Napi::Env, Completion&);
 
 /// JS-thread state shared with the ThreadSafeFunction; deleted by its finalizer.
 struct JsState {
@@ -31,47 +31,6 @@ struct JsState {
 void onCompletion(Napi::Env env, Napi::Function, JsState* st, Completion* c);
 using Tsfn = Napi::TypedThreadSafeFunction<JsState, Completion, onCompletion>;
 
-Napi::Value resolveVoid(Napi::Env env, Completion&) { return env.Undefined(); }
-Napi::Value resolveId(Napi::Env env, Completion& c) { return Napi::Number::New(env, static_cast<double>(c.value)); }
-Napi::Value resolveBytes(Napi::Env env, Completion& c) {
-  return Napi::Buffer<uint8_t>::Copy(env, c.bytes.data(), c.bytes.size());
-}
-Napi::Value resolveText(Napi::Env env, Completion& c) {
-  return Napi::String::New(env, reinterpret_cast<const char*>(c.bytes.data()), c.bytes.size());
-}
-Napi::Value resolveMem(Napi::Env env, Completion& c) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("id", resolveId(env, c));
-  o.Set("descriptor", resolveBytes(env, c));
-  return o;
-}
-Napi::Value resolveMessage(Napi::Env env, Completion& c) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("tag", Napi::BigInt::New(env, c.value));
-  o.Set("data", resolveBytes(env, c));
-  return o;
-}
-
-std::vector<uint8_t> bytesArg(Napi::Env env, Napi::Value v, const char* what) {
-  auto a = args::typed<uint8_t>(env, v, what);
-  return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());
-}
-uint64_t u64Arg(Napi::Env env, Napi::Value v, const char* what) {
-  if (!v.IsBigInt()) throw Napi::TypeError::New(env, std::string(what) + " must be a bigint");
-  bool lossless;
-  uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) throw Napi::RangeError::New(env, std::string(what) + " must fit in 64 unsigned bits");
-  return x;
-}
-uint32_t idArg(Napi::Env env, Napi::Value v, const char* what) {
-  return static_cast<uint32_t>(args::integer(env, v, what, 1, 0xffffffffLL));
-}
-double timeoutArg(Napi::Env env, Napi::Value v) {
-  double t = args::number(env, v, "timeoutMs");
-  if (t <= 0) throw Napi::RangeError::New(env, "timeoutMs must be positive");
-  return t;
-}
-
 class UcxWorkerWrap : public Napi::ObjectWrap<UcxWorkerWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -81,6 +40,8 @@ class UcxWorkerWrap : public Napi::ObjectWrap<UcxWorkerWrap> {
          InstanceMethod("memUnmap", &UcxWorkerWrap::memUnmap), InstanceMethod("connect", &UcxWorkerWrap::connect),
          InstanceMethod("importMemory", &UcxWorkerWrap::importMemory), InstanceMethod("rma", &UcxWorkerWrap::rma),
          InstanceMethod("sendTag", &UcxWorkerWrap::sendTag), InstanceMethod("recvTag", &UcxWorkerWrap::recvTag),
+         InstanceMethod("sendTagFrom", &UcxWorkerWrap::sendTagFrom),
+         InstanceMethod("recvTagInto", &UcxWorkerWrap::recvTagInto),
          InstanceMethod("cancel", &UcxWorkerWrap::cancel), InstanceMethod("epInfo", &UcxWorkerWrap::epInfo),
          InstanceMethod("closeEndpoint", &UcxWorkerWrap::closeEndpoint), InstanceMethod("close", &UcxWorkerWrap::close)});
   }
@@ -248,6 +209,35 @@ class UcxWorkerWrap : public Napi::ObjectWrap<UcxWorkerWrap> {
     UcxWorkerApi& w = live(env);
     auto [op, p] = track(env, resolveMessage);
     w.recvTag(op, tag, mask, max, t);
+    return started(env, op, p);
+  }
+  /// sendTagFrom(epId, tag, memId, offset, bytes, timeoutMs)
+  Napi::Value sendTagFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t ep = idArg(env, info[0], "endpoint id");
+    uint64_t tag = u64Arg(env, info[1], "tag");
+    uint32_t mem = idArg(env, info[2], "memory id");
+    uint64_t offset = sizeArg(env, info[3], "offset"), bytes = sizeArg(env, info[4], "bytes");
+    double t = timeoutArg(env, info[5]);
+    UcxWorkerApi& w = live(env);
+    auto [op, p] = track(env, resolveVoid);
+    w.sendTagFrom(op, ep, tag, mem, offset, bytes, t);
+    return p;
+  }
+  /// recvTagInto(tag, mask, memId, offset, bytes, timeoutMs) -> {id, promise of the sender tag}
+  Napi::Value recvTagInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t tag = u64Arg(env, info[0], "tag"), mask = u64Arg(env, info[1], "mask");
+    uint32_t mem = idArg(env, info[2], "memory id");
+    uint64_t offset = sizeArg(env, info[3], "offset"), bytes = sizeArg(env, info[4], "bytes");
+    double t = timeoutArg(env, info[5]);
+    UcxWorkerApi& w = live(env);
+    auto [op, p] = track(env, resolveTag);
+    w.recvTagInto(op, tag, mask, mem, offset, bytes, t);
+    return started(env, op, p);
+  }
+  /// {id, promise}: a receive's op id (for cancel) with its Promise.
+  static Napi::Value started(Napi::Env env, uint64_t op, Napi::Promise p) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("id", Napi::Number::New(env, static_cast<double>(op)));
     o.Set("promise", p);

@@ -14,8 +14,10 @@ constexpr uint64_t kPumpBytes = uint64_t{64} << 20;   // issued per loop turn an
 
 void onRecvDone(void* req, ucs_status_t status, const ucp_tag_recv_info_t* info, void* userData) {
   Op* op = static_cast<Op*>(userData);
-  if (status == UCS_OK) {
-    op->buf.resize(info->length);
+  if (status == UCS_OK && op->mem && info->length != op->recvExpect) {
+    op->noteError(UCS_ERR_MESSAGE_TRUNCATED);  // shorter than the range it was meant to fill
+  } else if (status == UCS_OK) {
+    if (!op->mem) op->buf.resize(info->length);
     op->result.value = info->sender_tag;
   } else {
     op->noteError(status);
@@ -124,21 +126,74 @@ void UcxWorker::recvTag(uint64_t op, uint64_t tag, uint64_t mask, size_t maxByte
   postOp(op, [this, op, tag, mask, maxBytes, timeoutMs] {
     Op* o = newOp(op, kRecv, timeoutMs);
     o->buf.resize(std::max<size_t>(maxBytes, 1));
-    // Always complete through the callback: UCX 1.13 leaves recv_info unset when a receive
-    // matches an already-arrived message at once.
-    ucp_request_param_t p{};
-    p.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA | UCP_OP_ATTR_FLAG_NO_IMM_CMPL;
-    p.cb.recv = onRecvDone;
-    p.user_data = o;
-    ucs_status_ptr_t r = ucp_tag_recv_nbx(worker_, o->buf.data(), maxBytes, tag, mask, &p);
-    if (UCS_PTR_IS_ERR(r)) {
-      o->noteError(UCS_PTR_STATUS(r));
-    } else if (r != nullptr) {
-      o->recvReq = r;
-      o->outstanding++;
-    }
+    postRecv(o, o->buf.data(), maxBytes, tag, mask);
+  });
+}
+
+void UcxWorker::postRecv(Op* o, void* buffer, size_t bytes, uint64_t tag, uint64_t mask) {
+  // Always complete through the callback: UCX 1.13 left recv_info unset when a receive
+  // matched an already-arrived message at once.
+  ucp_request_param_t p{};
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA | UCP_OP_ATTR_FLAG_NO_IMM_CMPL;
+  p.cb.recv = onRecvDone;
+  p.user_data = o;
+  if (o->mem) {
+    p.op_attr_mask |= UCP_OP_ATTR_FIELD_MEMH;
+    p.memh = o->mem->memh;
+  }
+  ucs_status_ptr_t r = ucp_tag_recv_nbx(worker_, buffer, bytes, tag, mask, &p);
+  if (UCS_PTR_IS_ERR(r)) {
+    o->noteError(UCS_PTR_STATUS(r));
+  } else if (r != nullptr) {
+    o->recvReq = r;
+    o->outstanding++;
+  }
+  o->issuedAll = true;
+  finishOp(o);
+}
+
+MemRecord* UcxWorker::regionRange(uint64_t op, uint32_t memId, uint64_t offset, uint64_t bytes) {
+  auto mem = mems_.find(memId);
+  if (mem == mems_.end()) {
+    fail(op, "IO", "UCX memory " + std::to_string(memId) + " is not registered");
+    return nullptr;
+  }
+  if (!fits(offset, bytes, mem->second->bytes())) {
+    fail(op, "IO", "UCX range [" + std::to_string(offset) + ", +" + std::to_string(bytes) + ") is outside the " +
+                       std::to_string(mem->second->bytes()) + "-byte region");
+    return nullptr;
+  }
+  return mem->second.get();
+}
+
+void UcxWorker::sendTagFrom(uint64_t op, uint32_t epId, uint64_t tag, uint32_t memId, uint64_t offset, uint64_t bytes,
+                            double timeoutMs) {
+  postOp(op, [this, op, epId, tag, memId, offset, bytes, timeoutMs] {
+    EpRecord* ep = liveEp(op, epId);
+    if (!ep) return;
+    MemRecord* mem = regionRange(op, memId, offset, bytes);
+    if (!mem) return;
+    Op* o = newOp(op, kSend, timeoutMs);
+    o->ep = eps_[epId];
+    o->mem = mems_[memId];
+    ucp_request_param_t p = requestParam(o);
+    p.op_attr_mask |= UCP_OP_ATTR_FIELD_MEMH;
+    p.memh = mem->memh;
+    track(o, ucp_tag_send_nbx(ep->ep, mem->base() + offset, bytes, tag, &p));
     o->issuedAll = true;
     finishOp(o);
+  });
+}
+
+void UcxWorker::recvTagInto(uint64_t op, uint64_t tag, uint64_t mask, uint32_t memId, uint64_t offset, uint64_t bytes,
+                            double timeoutMs) {
+  postOp(op, [this, op, tag, mask, memId, offset, bytes, timeoutMs] {
+    MemRecord* mem = regionRange(op, memId, offset, bytes);
+    if (!mem) return;
+    Op* o = newOp(op, kRecv, timeoutMs);
+    o->mem = mems_[memId];
+    o->recvExpect = bytes;
+    postRecv(o, mem->base() + offset, bytes, tag, mask);
   });
 }
 

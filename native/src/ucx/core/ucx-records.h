@@ -68,6 +68,7 @@ struct Op {
   std::shared_ptr<MemRecord> mem;
   std::shared_ptr<RkeyRecord> rkey;
   std::vector<uint8_t> buf;  // send copy / receive buffer
+  uint64_t recvExpect = 0;   // a receive into registered memory: the exact length wanted
   // RMA: ranges still to issue, cut into pieces so one command never blocks the loop long.
   bool put = true;
   std::vector<Range> ranges;

@@ -48,6 +48,10 @@ class UcxWorker : public UcxWorkerApi {
            double timeoutMs) override;
   void sendTag(uint64_t op, uint32_t epId, uint64_t tag, std::vector<uint8_t> data, double timeoutMs) override;
   void recvTag(uint64_t op, uint64_t tag, uint64_t mask, size_t maxBytes, double timeoutMs) override;
+  void sendTagFrom(uint64_t op, uint32_t epId, uint64_t tag, uint32_t memId, uint64_t offset, uint64_t bytes,
+                   double timeoutMs) override;
+  void recvTagInto(uint64_t op, uint64_t tag, uint64_t mask, uint32_t memId, uint64_t offset, uint64_t bytes,
+                   double timeoutMs) override;
   void cancel(uint64_t op) override;
   void epInfo(uint64_t op, uint32_t epId) override;
   void closeEndpoint(uint64_t op, uint32_t epId, bool force) override;
@@ -77,6 +81,8 @@ class UcxWorker : public UcxWorkerApi {
   Op* newOp(uint64_t id, int kind, double timeoutMs);
   EpRecord* liveEp(uint64_t op, uint32_t epId);
   void pumpRma(Op* op);
+  void postRecv(Op* o, void* buffer, size_t bytes, uint64_t tag, uint64_t mask);
+  MemRecord* regionRange(uint64_t op, uint32_t memId, uint64_t offset, uint64_t bytes);
   void pumpAllRma();
   void beginClose(EpRecord* ep, bool force, uint64_t op);
   void finishClose(EpRecord* ep, bool force, uint64_t op);
