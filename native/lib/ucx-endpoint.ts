@@ -172,7 +172,8 @@ export class UcxEndpoint {
   /**
    * Sends `bytes` of a registered region from `offset` as one tagged message, without a copy;
    * the peer receives it with UcxWorker.recvInto. Large messages go by rendezvous (over shared
-   * memory the receiver pulls them with a single cma copy). Resolves when the peer has it.
+   * memory the receiver pulls them with a single cma copy). A synchronous send: resolves once
+   * a receive at the peer has taken it, so the bytes are in place there, whatever the size.
    */
   sendFrom(
     tag: bigint,

@@ -70,8 +70,9 @@ class UcxWorkerApi {
   /// Tagged receive of at most maxBytes matching (tag & mask) -> bytes, value = sender tag.
   virtual void recvTag(uint64_t op, uint64_t tag, uint64_t mask, size_t maxBytes, double timeoutMs) = 0;
   /// Tagged send of `bytes` of a registered region from `offset`, without a copy (large
-  /// messages go by rendezvous: over shared memory the receiver reads them with one cma copy).
-  /// Completes when the receiver has the bytes or UCX no longer needs them.
+  /// messages go by rendezvous: the receiver pulls them, over shared memory with one cma copy).
+  /// A synchronous send: completes once a receive has taken the message (so its bytes are in
+  /// place at the receiver, whatever the size).
   virtual void sendTagFrom(uint64_t op, uint32_t epId, uint64_t tag, uint32_t memId, uint64_t offset, uint64_t bytes,
                            double timeoutMs) = 0;
   /// Tagged receive of exactly `bytes` into a registered region at `offset` -> value = sender

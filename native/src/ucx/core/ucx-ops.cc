@@ -179,7 +179,7 @@ void UcxWorker::sendTagFrom(uint64_t op, uint32_t epId, uint64_t tag, uint32_t m
     ucp_request_param_t p = requestParam(o);
     p.op_attr_mask |= UCP_OP_ATTR_FIELD_MEMH;
     p.memh = mem->memh;
-    track(o, ucp_tag_send_nbx(ep->ep, mem->base() + offset, bytes, tag, &p));
+    track(o, ucp_tag_send_sync_nbx(ep->ep, mem->base() + offset, bytes, tag, &p));
     o->issuedAll = true;
     finishOp(o);
   });
