@@ -88,7 +88,9 @@ describe('pdserve serve --policy slo: a burst of long prompts under a tight TTFT
     const outcomes = await Promise.all(Array.from({ length: BURST }, (_, i) => send(serve.url, i)));
     const admitted = outcomes.filter((o) => o.status === 200);
     const rejected = outcomes.filter((o) => o.status === 429);
-    const summary = JSON.stringify(outcomes.map((o) => (o.ttftMs === null ? o.status : Math.round(o.ttftMs))));
+    const summary = JSON.stringify(
+      outcomes.map((o) => (o.ttftMs === null ? o.status : Math.round(o.ttftMs))),
+    );
     t.diagnostic(`TTFT ms of admitted requests, or the status: ${summary}`);
     assert.equal(admitted.length + rejected.length, BURST, summary);
     // 16 x 7 chunks of >= 25 ms each is about 3 s of prefill: not all fit in 800 ms.

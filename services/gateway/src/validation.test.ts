@@ -9,7 +9,12 @@ after(() => backend.close());
 
 // ignore_eos: the model may sample its stop token (BOS) within 4 tokens at temperature 1.
 const COMPLETION = { model: MODEL_NAME, prompt: 'The cat', max_tokens: 4, ignore_eos: true };
-const CHAT = { model: MODEL_NAME, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4, ignore_eos: true };
+const CHAT = {
+  model: MODEL_NAME,
+  messages: [{ role: 'user', content: 'Hi' }],
+  max_tokens: 4,
+  ignore_eos: true,
+};
 
 async function expectServing() {
   const res = await post(app, '/v1/completions', COMPLETION);
