@@ -35,6 +35,8 @@ export interface OptionPrediction {
    * prediction is a guess that running the request would replace with a measurement.
    */
   idleUnmeasured: boolean;
+  /** Nothing decodes, waits or is pending on the decode side: this request would decode alone. */
+  decodeIdle: boolean;
   terms: {
     queueMs: number;
     prefillMs: number;
@@ -50,10 +52,10 @@ export interface OptionPrediction {
 
 const blocksFor = (tokens: number, blockSize: number) => Math.ceil(tokens / blockSize);
 
+const idle = (i: InstanceInputs) => i.queuedPromptTokens === 0 && i.batchSize === 0;
+
 const idleUnmeasured = (i: InstanceInputs) =>
-  i.queuedPromptTokens === 0 &&
-  i.batchSize === 0 &&
-  (i.prefillSource === 'prior' || i.decodeSource === 'prior');
+  idle(i) && (i.prefillSource === 'prior' || i.decodeSource === 'prior');
 
 /**
  * DistServe-style latency model of one placement (design §3 step 2), a pure function of the
@@ -97,6 +99,7 @@ export class CostModel {
       runningTpotTargetMs: inputs.runningTpotTargetMs,
       kvFits: needed - Math.floor(cached / blockSize) <= inputs.freeBlocks,
       idleUnmeasured: idleUnmeasured(inputs),
+      decodeIdle: idle(inputs),
       terms: { queueMs, prefillMs, transferMs: 0, joinMs: 0, ...decode },
     };
   }
@@ -137,6 +140,7 @@ export class CostModel {
       runningTpotTargetMs: decodeInputs.runningTpotTargetMs,
       kvFits: decodeBlocks <= decodeInputs.freeBlocks && prefillBlocks <= prefillInputs.freeBlocks,
       idleUnmeasured: idleUnmeasured(prefillInputs) && idleUnmeasured(decodeInputs),
+      decodeIdle: idle(decodeInputs),
       terms: { queueMs, prefillMs, transferMs, joinMs: d.stepMs, ...d },
     };
   }

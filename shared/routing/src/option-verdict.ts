@@ -30,7 +30,8 @@ export interface PlanFractions {
 
 /**
  * Judges a prediction against the targets, planned to `plan` of each; `elapsedMs` is the time the
- * request already spent before this decision (gateway, router queue), taken from its TTFT budget. The new request must meet its own
+ * request already spent before this decision (gateway, router queue), taken from its TTFT budget.
+ * An idle decode side waives the request's own TPOT check. The new request must meet its own
  * TTFT and TPOT, and its arrival must not push the requests already decoding there past the
  * tightest of their TPOT targets. Pure.
  */
@@ -49,7 +50,9 @@ export function judgeOption(
   ];
   const misses: OptionMiss[] = [];
   if (prediction.ttftMs > ttftBudget) misses.push('ttft');
-  if (prediction.tpotMs > tpotBudget) misses.push('tpot');
+  // Alone on an idle decode instance, its TPOT is the best that instance gives (waiting cannot
+  // improve it) and nobody runs there to harm: not a reason to refuse.
+  if (prediction.tpotMs > tpotBudget && !prediction.decodeIdle) misses.push('tpot');
   if (running !== null) {
     slacks.push((running * plan.tpot - prediction.runningTpotMs) / running);
     if (prediction.runningTpotMs > running * plan.tpot) misses.push('running-tpot');

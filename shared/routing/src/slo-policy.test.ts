@@ -120,6 +120,14 @@ describe('SloPolicy: admission control', () => {
     assert.ok(policy.route(loose, snapshot(same)).ok, 'without a running target it fits');
   });
 
+  it('lets a request decode alone on an idle instance whose batch-1 step misses its TPOT target, and no more', () => {
+    const slow = measured({ decodeStepMs: [{ batchSize: 1, stepMs: 150 }] }); // 150 ms > 90 ms
+    const idle = instance('a', 'both', { load: slow });
+    assert.equal(placed(policy.route(req(), snapshot(idle))).predictedTpotMs, 150);
+    const one = instance('a', 'both', { load: { ...slow, numRunning: 1, numWithoutTpotSlo: 1 } });
+    assert.match(refused(policy.route(req(), snapshot(one))).error.message, /misses tpot, running-tpot/);
+  });
+
   it('stops queueing once the wait used its share of the TTFT budget', () => {
     const a = instance('a', 'both', { load: measured({ numRunning: 36, numWithoutTpotSlo: 36 }) }); // step 94 ms
     const waited = { ...snapshot(a), nowMs: 1000 }; // the request arrived at 0: half of 2000 ms used

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SchedulerStats, StepMetrics } from '@pdserve/engine';
-import { LoadTracker } from './load-tracker.js';
+import { LoadTracker, MEASUREMENT_TTL_MS } from './load-tracker.js';
 
 const stats: SchedulerStats = {
   numRunningReqs: 3,
@@ -87,6 +87,24 @@ describe('LoadTracker', () => {
     assert.deepEqual(t.report().decodeStepMs, [], 'nor a decode sample');
     t.observe(step(4, 4 + 32, 50));
     assert.equal(t.report().prefillTokensPerS, 720);
+  });
+
+  it('stops reporting speeds measured more than MEASUREMENT_TTL_MS ago, and starts afresh after', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
+    t.observe(step(1, 500, 50), 0); // 10k tok/s
+    t.observe(step(2, 2, 100), 0);
+    t.observe(step(4, 4, 10), 20_000);
+    const late = t.report(MEASUREMENT_TTL_MS + 10_000);
+    assert.equal(late.prefillTokensPerS, 0);
+    assert.deepEqual(late.decodeStepMs, [{ batchSize: 4, stepMs: 10 }]);
+    t.observe(step(2, 2, 20), 40_000); // the stale 100 ms is not averaged in
+    t.observe(step(1, 101, 50), 40_000); // 2020 tok/s
+    const now = t.report(40_000);
+    assert.equal(now.prefillTokensPerS, 2020);
+    assert.deepEqual(now.decodeStepMs, [
+      { batchSize: 2, stepMs: 20 },
+      { batchSize: 4, stepMs: 10 },
+    ]);
   });
 
   it('keeps the 16 most recently seen batch sizes', () => {

@@ -11,6 +11,12 @@ const MAX_DECODE_SAMPLES = 16;
  * as an absurdly low prefill speed.
  */
 const MIN_PREFILL_TOKENS = 32;
+/**
+ * Prefill and decode-step measurements older than this are no longer reported: on a machine whose
+ * other load comes and goes, a speed measured in a busy moment must not outlive it (the router
+ * would refuse everything and, refusing, never measure again); unreported, the router explores.
+ */
+export const MEASUREMENT_TTL_MS = 30_000;
 
 function ewma(previous: number | undefined, value: number): number {
   return previous === undefined ? value : previous + ALPHA * (value - previous);
@@ -27,18 +33,20 @@ export interface EngineLoadSource {
 /**
  * Turns an engine's per-step metrics into the LoadReport its heartbeat carries: prefill speed
  * (tokens per second over steps with at least MIN_PREFILL_TOKENS prompt tokens) and decode step
- * time by batch size (steps where every sequence ran one token), both as moving averages, plus the scheduler's queue and KV
- * numbers at report time; the measured speed of this instance's KV hand-overs (`observeTransfer`)
- * and the TPOT targets of its unfinished requests (`trackSlo` / `untrack`), which the SLO-aware
- * router must not break when it adds work here. EngineService feeds `observe` from
- * EngineCore.onStepMetrics, the others from its submits and KV connector events, and calls
- * `report` on every heartbeat.
+ * time by batch size (steps where every sequence ran one token), both as moving averages left out
+ * once older than MEASUREMENT_TTL_MS, plus the scheduler's queue and KV numbers at report time; the
+ * measured speed of this instance's KV hand-overs (`observeTransfer`) and the TPOT targets and
+ * max_tokens of its unfinished requests (`trackSlo` / `untrack`), which the SLO-aware router must
+ * not break when it adds work here. EngineService feeds `observe` from EngineCore.onStepMetrics,
+ * the others from its submits and KV connector events, and calls `report` on every heartbeat.
  */
 export class LoadTracker {
   readonly #source: EngineLoadSource;
   #prefillTokensPerS: number | undefined;
+  #prefillAtMs = 0;
   #transferBytesPerS: number | undefined;
-  readonly #decodeStepMs = new Map<number, number>();
+  /** Moving average step time by batch size, and when it was last updated (ms). */
+  readonly #decodeStepMs = new Map<number, { stepMs: number; atMs: number }>();
   /** TPOT target (ms, or null for none) and max_tokens (or null) of each unfinished request. */
   readonly #tracked = new Map<string, { tpotMs: number | null; maxTokens: number | null }>();
 
@@ -46,20 +54,24 @@ export class LoadTracker {
     this.#source = source;
   }
 
-  /** Records one engine step. */
-  observe(step: StepMetrics): void {
+  /** Records one engine step (at `nowMs`). */
+  observe(step: StepMetrics, nowMs = Date.now()): void {
     const stepMs = step.scheduleMs + step.executeMs + step.sampleMs + step.updateMs;
     if (stepMs <= 0 || step.numScheduledSeqs === 0) return;
     if (step.numScheduledTokens > step.numScheduledSeqs) {
-      if (step.numScheduledTokens - step.numScheduledSeqs >= MIN_PREFILL_TOKENS)
-        this.#prefillTokensPerS = ewma(this.#prefillTokensPerS, (step.numScheduledTokens * 1000) / stepMs);
+      if (step.numScheduledTokens - step.numScheduledSeqs < MIN_PREFILL_TOKENS) return;
+      const fresh = nowMs - this.#prefillAtMs <= MEASUREMENT_TTL_MS ? this.#prefillTokensPerS : undefined;
+      this.#prefillTokensPerS = ewma(fresh, (step.numScheduledTokens * 1000) / stepMs);
+      this.#prefillAtMs = nowMs;
       return;
     }
     const batch = step.numScheduledSeqs;
     const previous = this.#decodeStepMs.get(batch);
+    const fresh =
+      previous !== undefined && nowMs - previous.atMs <= MEASUREMENT_TTL_MS ? previous.stepMs : undefined;
     // Re-insert so iteration order is recency order.
     this.#decodeStepMs.delete(batch);
-    this.#decodeStepMs.set(batch, ewma(previous, stepMs));
+    this.#decodeStepMs.set(batch, { stepMs: ewma(fresh, stepMs), atMs: nowMs });
     if (this.#decodeStepMs.size > MAX_DECODE_SAMPLES) {
       const oldest = this.#decodeStepMs.keys().next().value as number;
       this.#decodeStepMs.delete(oldest);
@@ -89,8 +101,10 @@ export class LoadTracker {
   report(nowMs = Date.now()): LoadReport {
     const stats = this.#source.stats();
     const decodeStepMs: DecodeStepSample[] = [...this.#decodeStepMs]
-      .map(([batchSize, stepMs]) => ({ batchSize, stepMs }))
+      .filter(([, s]) => nowMs - s.atMs <= MEASUREMENT_TTL_MS)
+      .map(([batchSize, s]) => ({ batchSize, stepMs: s.stepMs }))
       .sort((a, b) => a.batchSize - b.batchSize);
+    const prefillFresh = nowMs - this.#prefillAtMs <= MEASUREMENT_TTL_MS;
     const queued = this.#source.queuedPromptTokens?.();
     return {
       queueLength: stats.numWaitingReqs,
@@ -98,7 +112,7 @@ export class LoadTracker {
       numWaiting: stats.numWaitingReqs,
       kvUsage: Math.min(1, Math.max(0, stats.kvCacheUsage)),
       numFreeBlocks: this.#source.numFreeBlocks(),
-      prefillTokensPerS: this.#prefillTokensPerS ?? 0,
+      prefillTokensPerS: prefillFresh ? (this.#prefillTokensPerS ?? 0) : 0,
       decodeStepMs,
       timestampMs: nowMs,
       ...(queued === undefined ? {} : { queuedPromptTokens: queued }),
