@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   createModelEngine,
   EngineLoop,
@@ -33,6 +32,7 @@ import { createEngineKvConnector } from './engine-kv-connector.js';
 import type { EngineServiceOptions } from './engine-service-options.js';
 import { createEngineTelemetry, observedSink, observeKvEvent } from './engine-telemetry.js';
 import { instanceInfoOf } from './instance-info-of.js';
+import { instrumentRunner } from './instrument-runner.js';
 import { KvEventPublisher } from './kv-event-publisher.js';
 import { LoadTracker } from './load-tracker.js';
 import { PrefillSink } from './prefill-sink.js';
@@ -178,15 +178,11 @@ export class EngineService {
       observeKvEvent(this.#requests, event);
       this.#onKvConnectorEvent(event);
     };
-    const delayMs = this.#options.stepDelayMs ?? 0;
-    if (delayMs > 0) {
-      const runner = this.engine.runner;
-      const execute = runner.execute.bind(runner);
-      runner.execute = async (input) => {
-        await delay(delayMs);
-        return execute(input);
-      };
-    }
+    instrumentRunner(this.engine.runner, {
+      delayMs: this.#options.stepDelayMs ?? 0,
+      onStart: (promptTokens) => this.#tracker.stepStarted(promptTokens),
+      onEnd: () => this.#tracker.stepEnded(),
+    });
   }
 
   #beat() {

@@ -107,6 +107,18 @@ describe('LoadTracker', () => {
     ]);
   });
 
+  it('counts the prompt tokens of the step in flight as queued, less what the measured speed has done', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0, queuedPromptTokens: () => 100 });
+    t.stepStarted(600, 0);
+    assert.equal(t.report(50).queuedPromptTokens, 700, 'no speed measured yet: all of it');
+    t.observe(step(1, 1000, 500), 0); // 2000 tok/s
+    assert.equal(t.report(100).queuedPromptTokens, 100 + 400, '200 of 600 done after 100 ms');
+    assert.equal(t.report(1000).queuedPromptTokens, 100, 'overdue: nothing left');
+    t.stepEnded();
+    t.stepStarted(0, 1000);
+    assert.equal(t.report(1000).queuedPromptTokens, 100, 'a decode step');
+  });
+
   it('keeps the 16 most recently seen batch sizes', () => {
     const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
     for (let b = 1; b <= 20; b++) t.observe(step(b, b, b));

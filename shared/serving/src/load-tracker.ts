@@ -35,9 +35,10 @@ export interface EngineLoadSource {
  * (tokens per second over steps with at least MIN_PREFILL_TOKENS prompt tokens) and decode step
  * time by batch size (steps where every sequence ran one token), both as moving averages left out
  * once older than MEASUREMENT_TTL_MS, plus the scheduler's queue and KV numbers at report time; the
- * measured speed of this instance's KV hand-overs (`observeTransfer`) and the TPOT targets and
- * max_tokens of its unfinished requests (`trackSlo` / `untrack`), which the SLO-aware router must
- * not break when it adds work here. EngineService feeds `observe` from EngineCore.onStepMetrics,
+ * measured speed of this instance's KV hand-overs (`observeTransfer`), the prompt work of the step
+ * in flight (`stepStarted` / `stepEnded`: the scheduler counts it computed as it schedules it), and
+ * the TPOT targets and max_tokens of its unfinished requests (`trackSlo` / `untrack`), which the
+ * SLO-aware router must not break when it adds work here. EngineService feeds `observe` from EngineCore.onStepMetrics,
  * the others from its submits and KV connector events, and calls `report` on every heartbeat.
  */
 export class LoadTracker {
@@ -47,6 +48,8 @@ export class LoadTracker {
   #transferBytesPerS: number | undefined;
   /** Moving average step time by batch size, and when it was last updated (ms). */
   readonly #decodeStepMs = new Map<number, { stepMs: number; atMs: number }>();
+  /** The step computing now: its prompt tokens and when it started (null: none). */
+  #inflight: { promptTokens: number; startMs: number } | null = null;
   /** TPOT target (ms, or null for none) and max_tokens (or null) of each unfinished request. */
   readonly #tracked = new Map<string, { tpotMs: number | null; maxTokens: number | null }>();
 
@@ -78,6 +81,24 @@ export class LoadTracker {
     }
   }
 
+  /** A model step computing `promptTokens` prompt tokens started (they count as queued until it ends). */
+  stepStarted(promptTokens: number, nowMs = Date.now()): void {
+    this.#inflight = promptTokens > 0 ? { promptTokens, startMs: nowMs } : null;
+  }
+
+  /** The step in flight ended. */
+  stepEnded(): void {
+    this.#inflight = null;
+  }
+
+  /** Prompt tokens of the step in flight not computed yet, at the measured speed (all, unmeasured). */
+  #inflightLeft(nowMs: number): number {
+    const s = this.#inflight;
+    if (s === null) return 0;
+    const rate = this.#prefillTokensPerS ?? 0;
+    return Math.max(0, Math.round(s.promptTokens - ((nowMs - s.startMs) * rate) / 1000));
+  }
+
   /** Records one finished KV hand-over of `bytes` that took `ms` (prefill side). */
   observeTransfer(bytes: number, ms: number): void {
     if (bytes <= 0 || ms <= 0) return;
@@ -105,7 +126,8 @@ export class LoadTracker {
       .map(([batchSize, s]) => ({ batchSize, stepMs: s.stepMs }))
       .sort((a, b) => a.batchSize - b.batchSize);
     const prefillFresh = nowMs - this.#prefillAtMs <= MEASUREMENT_TTL_MS;
-    const queued = this.#source.queuedPromptTokens?.();
+    const waiting = this.#source.queuedPromptTokens?.();
+    const queued = waiting === undefined ? undefined : waiting + this.#inflightLeft(nowMs);
     return {
       queueLength: stats.numWaitingReqs,
       numRunning: stats.numRunningReqs,
