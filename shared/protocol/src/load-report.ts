@@ -33,6 +33,8 @@ export interface LoadReport {
   queuedPromptTokens?: number;
   /** Measured KV hand-over speed of this (prefill) instance's transfers, bytes per second; absent before the first. */
   kvTransferBytesPerS?: number;
+  /** KV bytes of this (prefill) instance's transfers under way: a new hand-over queues behind them. */
+  kvTransferBytesInFlight?: number;
   /** The tightest TPOT target (ms) among the instance's unfinished requests that came with one. */
   minTpotSloMs?: number;
   /** Unfinished requests on the instance that came without a TPOT target (the router's default applies). */
@@ -55,6 +57,7 @@ export const loadReportSchema: z.ZodType<LoadReport> = z.object({
   timestampMs: wire.count(),
   queuedPromptTokens: wire.count().optional(),
   kvTransferBytesPerS: z.number().positive().optional(),
+  kvTransferBytesInFlight: wire.count().optional(),
   minTpotSloMs: z.number().positive().optional(),
   numWithoutTpotSlo: wire.count().optional(),
   meanMaxTokens: z.number().positive().optional(),

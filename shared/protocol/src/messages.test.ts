@@ -97,6 +97,7 @@ const samples: Sample[] = [
     ...load,
     queuedPromptTokens: 1536,
     kvTransferBytesPerS: 4.5e8,
+    kvTransferBytesInFlight: 1_179_648,
     minTpotSloMs: 80,
     numWithoutTpotSlo: 2,
     meanMaxTokens: 96.5,

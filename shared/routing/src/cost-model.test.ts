@@ -72,6 +72,23 @@ describe('CostModel', () => {
     assert.equal(o.runningTpotMs, 32 + 500 / 100, "D's own queued prefill still steals from those running");
   });
 
+  it('disaggregated: queues behind what is left of hand-overs under way, and is stalled by local prefill left when it joins', () => {
+    // 1000 blocks' worth of bytes in flight: 1 s of transfer, of which the 650 ms of queue and prefill leave 350 ms.
+    const busyP = { ...p, load: { ...p.load, kvTransferBytesInFlight: 4096 * 1000 } };
+    // D has 2 s of its own prefill queued: 2000 tokens at 1000 tok/s.
+    const busyD = { ...d, load: { ...d.load, queuedPromptTokens: 2000 } };
+    const i = learnInputs(snapshot(busyD, busyP), params, 100);
+    const o = model.disaggregated(request, busyP, i.get('p')!, busyD, i.get('d')!);
+    assert.equal(o.terms.transferMs, 19 + 350);
+    assert.equal(o.ttftMs, 2 * 5 + 500 + 150 + 369 + 32); // 1061 ms
+    assert.equal(
+      o.tpotMs,
+      32 + (2000 - 1061) / 100,
+      'what is left of the 2 s after it joins, over its 100 tokens',
+    );
+    assert.equal(o.runningTpotMs, 32 + 2000 / 100);
+  });
+
   it('counts pending placements and refuses what the KV cache cannot hold', () => {
     const busy = {
       ...d,

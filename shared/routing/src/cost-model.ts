@@ -62,13 +62,13 @@ const idleUnmeasured = (i: InstanceInputs) =>
  * request, the instances and their learned inputs (learnInputs):
  * - TTFT = submit overhead + queue wait at the prefill side (queued prompt tokens / its measured
  *   prefill rate) + prefill of the uncached tokens (prefix hits from KV events) at that rate, and
- *   for a pair: + a second submit + KV bytes / measured (or default) transfer speed + one decode
- *   step of the decode side (the request joins its batch).
+ *   for a pair: + a second submit + KV bytes / measured (or default) transfer speed (after what
+ *   is left of the hand-overs under way) + one decode step of the decode side (it joins its batch).
  * - TPOT = the decode side's fitted step time at its batch after adding this request. The requests
  *   already running there also lose the prefill work the decode side runs itself (its queue, and
  *   this prompt when colocated) spread over their output tokens: chunked prefill steals that time
  *   from their decode steps (the new request's own prefill, and the queue ahead of it, run before
- *   its first token).
+ *   its first token; a transferred request is stalled by the local work left when it joins).
  * SloPolicy compares the options; the heuristic and round-robin policies do not use it.
  */
 export class CostModel {
@@ -117,25 +117,27 @@ export class CostModel {
     const queueMs = (prefillInputs.queuedPromptTokens * 1000) / rate;
     const prefillMs = (uncached * 1000) / rate;
     const promptBlocks = blocksFor(request.numPromptTokens, prefill.info.blockSize);
-    const transferMs =
-      (promptBlocks * prefill.info.kvLayout.blockBytes * 1000) / prefillInputs.transferBytesPerS;
-    const d = this.#decode(
-      decodeInputs,
-      (decodeInputs.queuedPromptTokens * 1000) / decodeInputs.prefillTokensPerS,
-    );
+    const bw = prefillInputs.transferBytesPerS;
+    // Hand-overs under way go first, but only what is left of them once this prompt is prefilled.
+    const aheadMs = Math.max(0, (prefillInputs.transferBytesInFlight * 1000) / bw - queueMs - prefillMs);
+    const transferMs = (promptBlocks * prefill.info.kvLayout.blockBytes * 1000) / bw + aheadMs;
+    const localMs = (decodeInputs.queuedPromptTokens * 1000) / decodeInputs.prefillTokensPerS;
+    const d = this.#decode(decodeInputs, localMs);
     const decodeBlocks = blocksFor(
       request.numPromptTokens + this.#outputTokens(request),
       decode.info.blockSize,
     );
     const prefillBlocks = promptBlocks - Math.floor(cached / prefill.info.blockSize);
+    const ttftMs = 2 * this.params.submitOverheadMs + queueMs + prefillMs + transferMs + d.stepMs;
     return {
       mode: 'disaggregated',
       prefill,
       decode,
       cachedTokens: cached,
       uncachedTokens: uncached,
-      ttftMs: 2 * this.params.submitOverheadMs + queueMs + prefillMs + transferMs + d.stepMs,
-      tpotMs: d.stepMs,
+      ttftMs,
+      // It joins the decode side after its transfer; the local prefill work still left there then stalls it.
+      tpotMs: d.stepMs + Math.max(0, localMs - ttftMs) / Math.max(1, this.#outputTokens(request)),
       runningTpotMs: d.stepMs + d.interferenceMs,
       runningTpotTargetMs: decodeInputs.runningTpotTargetMs,
       kvFits: decodeBlocks <= decodeInputs.freeBlocks && prefillBlocks <= prefillInputs.freeBlocks,

@@ -21,6 +21,8 @@ export interface InstanceInputs {
   decodeSource: 'own' | 'model' | 'prior';
   transferBytesPerS: number;
   transferSource: 'own' | 'model' | 'default';
+  /** KV bytes of its hand-overs under way (a prefill instance's next transfer queues behind them). */
+  transferBytesInFlight: number;
   /** Prefill work queued ahead of a new request here (tokens). */
   queuedPromptTokens: number;
   /** Sequences decoding here once the queued ones join (before a new request). */
@@ -66,6 +68,7 @@ export function learnInputs(
       ...pickTransfer(own.kvTransferBytesPerS ?? null, modelTransfer, params.defaultTransferBytesPerS),
       ...loadOf(i, defaultTpotMs),
       runningOutputTokens: own.meanMaxTokens ?? params.defaultOutputTokens,
+      transferBytesInFlight: own.kvTransferBytesInFlight ?? 0,
     });
   }
   return out;

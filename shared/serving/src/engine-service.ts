@@ -103,6 +103,7 @@ export class EngineService {
       stats: () => core.stats,
       numFreeBlocks: () => core.kvCacheManager.numFreeBlocks,
       queuedPromptTokens: () => queuedPromptTokens(core.scheduler.requests.values()),
+      transferBytesInFlight: () => this.#transfers.bytesInFlight,
     });
     const { blockSize, kvLayout } = this.info;
     this.#transfers = new TransferTimer((n) => Math.ceil(n / blockSize) * kvLayout.blockBytes);

@@ -42,7 +42,12 @@ describe('LoadTracker', () => {
   });
 
   it('reports queued prompt tokens, measured transfer speed and the TPOT targets of unfinished requests', () => {
-    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0, queuedPromptTokens: () => 700 });
+    const t = new LoadTracker({
+      stats: () => stats,
+      numFreeBlocks: () => 0,
+      queuedPromptTokens: () => 700,
+      transferBytesInFlight: () => 4096,
+    });
     t.observeTransfer(1_000_000, 10); // 100 MB/s
     t.observeTransfer(3_000_000, 10); // 300 MB/s: EWMA 100 + 0.2 * 200 = 140 MB/s
     t.trackSlo('a', 80, 100);
@@ -53,6 +58,7 @@ describe('LoadTracker', () => {
     const r = t.report();
     assert.equal(r.queuedPromptTokens, 700);
     assert.equal(r.kvTransferBytesPerS, 140_000_000);
+    assert.equal(r.kvTransferBytesInFlight, 4096);
     assert.equal(r.minTpotSloMs, 80);
     assert.equal(r.numWithoutTpotSlo, 1);
     assert.equal(r.meanMaxTokens, 70, "a's 100 and c's 40; d set none");

@@ -28,6 +28,8 @@ export interface EngineLoadSource {
   numFreeBlocks(): number;
   /** Prompt tokens accepted but not computed yet (absent: not reported). */
   queuedPromptTokens?(): number;
+  /** KV bytes of the instance's transfers under way (absent: not reported). */
+  transferBytesInFlight?(): number;
 }
 
 /**
@@ -127,6 +129,7 @@ export class LoadTracker {
       .sort((a, b) => a.batchSize - b.batchSize);
     const prefillFresh = nowMs - this.#prefillAtMs <= MEASUREMENT_TTL_MS;
     const waiting = this.#source.queuedPromptTokens?.();
+    const transferring = this.#source.transferBytesInFlight?.();
     const queued = waiting === undefined ? undefined : waiting + this.#inflightLeft(nowMs);
     return {
       queueLength: stats.numWaitingReqs,
@@ -139,6 +142,7 @@ export class LoadTracker {
       timestampMs: nowMs,
       ...(queued === undefined ? {} : { queuedPromptTokens: queued }),
       ...(this.#transferBytesPerS === undefined ? {} : { kvTransferBytesPerS: this.#transferBytesPerS }),
+      ...(transferring === undefined ? {} : { kvTransferBytesInFlight: transferring }),
       ...this.#sloFields(),
     };
   }

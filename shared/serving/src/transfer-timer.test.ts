@@ -9,7 +9,11 @@ describe('TransferTimer', () => {
     const t = new TransferTimer(bytesOf);
     t.expect('r', 40); // 3 blocks
     t.started('r', 100);
+    t.expect('s', 16);
+    t.started('s', 110);
+    assert.equal(t.bytesInFlight, 4000);
     assert.deepEqual(t.finished('r', true, 125), { bytes: 3000, ms: 25 });
+    assert.equal(t.bytesInFlight, 1000);
     assert.equal(t.finished('r', true, 130), null, 'counted once');
   });
 

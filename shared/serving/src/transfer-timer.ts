@@ -32,6 +32,13 @@ export class TransferTimer {
     this.#started.set(requestId, { bytes: this.#bytesOf(tokens), atMs: nowMs });
   }
 
+  /** Bytes of the transfers under way (handed over, not yet committed or failed). */
+  get bytesInFlight(): number {
+    let n = 0;
+    for (const t of this.#started.values()) n += t.bytes;
+    return n;
+  }
+
   /** The transfer is over: its size and duration when it succeeded, else null. */
   finished(requestId: string, ok: boolean, nowMs = performance.now()): { bytes: number; ms: number } | null {
     const start = this.#started.get(requestId);
