@@ -123,7 +123,9 @@ testLowerIsas(import.meta.url);
 // f32 values straddle a rounding boundary they differ by one bf16 ulp, which moved logits by
 // up to ~2.3e-4 in our runs.
 const f32Tol = { atol: 5e-5, rtol: 5e-5 };
-const bf16KvTol = { atol: 1e-3, rtol: 1e-3 };
+// bf16 keeps 8 mantissa bits (relative step 2^-8 = 3.9e-3): a K or V element that rounds the other
+// way under another ISA moves a logit by up to a few 1e-3 (1.4e-3 seen under AVX2, seed 370514292).
+const bf16KvTol = { atol: 4e-3, rtol: 4e-3 };
 
 test('forward matches the TS reference on a mixed prefill/decode batch (f32, GQA, both KV dtypes)', async () => {
   await checkAgainstReference(base, 'f32', 'f32', f32Tol);
