@@ -26,6 +26,12 @@ export interface LoadReport {
   decodeStepMs: DecodeStepSample[];
   timestampMs: number;
   /**
+   * Measured inter-token latency of the decoding requests: a moving average of the wall time
+   * between consecutive steps that both ran decode rows (prefill chunks, joins and everything else
+   * the instance and its host did in between included); absent when nothing decoded lately.
+   */
+  decodeItlMs?: number;
+  /**
    * Prompt tokens accepted but not computed yet (waiting prompts, unfinished chunked prefills,
    * recomputes after preemption): the prefill work queued ahead of a new request. Absent from
    * engines that do not report it.
@@ -55,6 +61,7 @@ export const loadReportSchema: z.ZodType<LoadReport> = z.object({
   prefillTokensPerS: z.number().nonnegative(),
   decodeStepMs: z.array(z.object({ batchSize: wire.positive(), stepMs: z.number().nonnegative() })),
   timestampMs: wire.count(),
+  decodeItlMs: z.number().positive().optional(),
   queuedPromptTokens: wire.count().optional(),
   kvTransferBytesPerS: z.number().positive().optional(),
   kvTransferBytesInFlight: wire.count().optional(),

@@ -96,6 +96,7 @@ const samples: Sample[] = [
   sample(loadReportCodec, {
     ...load,
     queuedPromptTokens: 1536,
+    decodeItlMs: 42.5,
     kvTransferBytesPerS: 4.5e8,
     kvTransferBytesInFlight: 1_179_648,
     minTpotSloMs: 80,

@@ -181,7 +181,7 @@ export class EngineService {
     };
     instrumentRunner(this.engine.runner, {
       delayMs: this.#options.stepDelayMs ?? 0,
-      onStart: (promptTokens) => this.#tracker.stepStarted(promptTokens),
+      onStart: (promptTokens, decodeRows) => this.#tracker.stepStarted(promptTokens, decodeRows),
       onEnd: () => this.#tracker.stepEnded(),
     });
   }

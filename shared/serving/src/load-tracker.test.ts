@@ -115,14 +115,32 @@ describe('LoadTracker', () => {
 
   it('counts the prompt tokens of the step in flight as queued, less what the measured speed has done', () => {
     const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0, queuedPromptTokens: () => 100 });
-    t.stepStarted(600, 0);
+    t.stepStarted(600, 0, 0);
     assert.equal(t.report(50).queuedPromptTokens, 700, 'no speed measured yet: all of it');
     t.observe(step(1, 1000, 500), 0); // 2000 tok/s
     assert.equal(t.report(100).queuedPromptTokens, 100 + 400, '200 of 600 done after 100 ms');
     assert.equal(t.report(1000).queuedPromptTokens, 100, 'overdue: nothing left');
-    t.stepEnded();
-    t.stepStarted(0, 1000);
+    t.stepEnded(1000);
+    t.stepStarted(0, 4, 1000);
     assert.equal(t.report(1000).queuedPromptTokens, 100, 'a decode step');
+  });
+
+  it('measures the inter-token latency of decoding requests between steps that both decoded', () => {
+    const t = new LoadTracker({ stats: () => stats, numFreeBlocks: () => 0 });
+    const run = (start: number, end: number, prompt: number, decode: number) => {
+      t.stepStarted(prompt, decode, start);
+      t.stepEnded(end);
+    };
+    run(0, 30, 500, 0); // a prefill alone: no sample
+    run(30, 60, 0, 2); // the first decode step after it: nothing to measure from
+    assert.equal(t.report(60).decodeItlMs, undefined);
+    run(70, 100, 0, 2); // 40 ms since the last decode step ended (10 ms of it between steps)
+    run(100, 600, 400, 2); // a prefill chunk with them: 500 ms
+    assert.equal(t.report(600).decodeItlMs, 40 + 0.2 * (500 - 40));
+    run(5000, 5030, 0, 0); // nothing decodes: the next decode step starts afresh
+    run(9000, 9040, 0, 1);
+    assert.equal(t.report(9040).decodeItlMs, 132, 'unchanged');
+    assert.equal(t.report(600 + MEASUREMENT_TTL_MS + 1).decodeItlMs, undefined, 'stale');
   });
 
   it('keeps the 16 most recently seen batch sizes', () => {

@@ -35,8 +35,9 @@ export interface EngineLoadSource {
 /**
  * Turns an engine's per-step metrics into the LoadReport its heartbeat carries: prefill speed
  * (tokens per second over steps with at least MIN_PREFILL_TOKENS prompt tokens) and decode step
- * time by batch size (steps where every sequence ran one token), both as moving averages left out
- * once older than MEASUREMENT_TTL_MS, plus the scheduler's queue and KV numbers at report time; the
+ * time by batch size (steps where every sequence ran one token) and the decoding requests'
+ * inter-token latency (`stepStarted` / `stepEnded`), all moving averages left out once older than
+ * MEASUREMENT_TTL_MS, plus the scheduler's queue and KV numbers at report time; the
  * measured speed of this instance's KV hand-overs (`observeTransfer`), the prompt work of the step
  * in flight (`stepStarted` / `stepEnded`: the scheduler counts it computed as it schedules it), and
  * the TPOT targets and max_tokens of its unfinished requests (`trackSlo` / `untrack`), which the
@@ -50,8 +51,12 @@ export class LoadTracker {
   #transferBytesPerS: number | undefined;
   /** Moving average step time by batch size, and when it was last updated (ms). */
   readonly #decodeStepMs = new Map<number, { stepMs: number; atMs: number }>();
-  /** The step computing now: its prompt tokens and when it started (null: none). */
-  #inflight: { promptTokens: number; startMs: number } | null = null;
+  /** The step computing now: its prompt tokens, decode rows and when it started (null: none). */
+  #inflight: { promptTokens: number; decodeRows: number; startMs: number } | null = null;
+  /** When the last step that ran decode rows ended (ms; null: the last step ran none). */
+  #lastDecodeEndMs: number | null = null;
+  #decodeItlMs: number | undefined;
+  #decodeItlAtMs = 0;
   /** TPOT target (ms, or null for none) and max_tokens (or null) of each unfinished request. */
   readonly #tracked = new Map<string, { tpotMs: number | null; maxTokens: number | null }>();
 
@@ -83,20 +88,33 @@ export class LoadTracker {
     }
   }
 
-  /** A model step computing `promptTokens` prompt tokens started (they count as queued until it ends). */
-  stepStarted(promptTokens: number, nowMs = Date.now()): void {
-    this.#inflight = promptTokens > 0 ? { promptTokens, startMs: nowMs } : null;
+  /**
+   * A model step computing `promptTokens` prompt tokens (they count as queued until it ends) and
+   * `decodeRows` decoding sequences started.
+   */
+  stepStarted(promptTokens: number, decodeRows = 0, nowMs = Date.now()): void {
+    this.#inflight = { promptTokens, decodeRows, startMs: nowMs };
   }
 
-  /** The step in flight ended. */
-  stepEnded(): void {
+  /**
+   * The step in flight ended. When it and the step before both ran decode rows, the time between
+   * their ends is what those sequences waited for this token: an inter-token latency sample.
+   */
+  stepEnded(nowMs = Date.now()): void {
+    const decoded = (this.#inflight?.decodeRows ?? 0) > 0;
     this.#inflight = null;
+    if (decoded && this.#lastDecodeEndMs !== null) {
+      const fresh = nowMs - this.#decodeItlAtMs <= MEASUREMENT_TTL_MS ? this.#decodeItlMs : undefined;
+      this.#decodeItlMs = ewma(fresh, Math.max(0.001, nowMs - this.#lastDecodeEndMs));
+      this.#decodeItlAtMs = nowMs;
+    }
+    this.#lastDecodeEndMs = decoded ? nowMs : null;
   }
 
   /** Prompt tokens of the step in flight not computed yet, at the measured speed (all, unmeasured). */
   #inflightLeft(nowMs: number): number {
     const s = this.#inflight;
-    if (s === null) return 0;
+    if (s === null || s.promptTokens === 0) return 0;
     const rate = this.#prefillTokensPerS ?? 0;
     return Math.max(0, Math.round(s.promptTokens - ((nowMs - s.startMs) * rate) / 1000));
   }
@@ -140,6 +158,9 @@ export class LoadTracker {
       prefillTokensPerS: prefillFresh ? (this.#prefillTokensPerS ?? 0) : 0,
       decodeStepMs,
       timestampMs: nowMs,
+      ...(this.#decodeItlMs !== undefined && nowMs - this.#decodeItlAtMs <= MEASUREMENT_TTL_MS
+        ? { decodeItlMs: this.#decodeItlMs }
+        : {}),
       ...(queued === undefined ? {} : { queuedPromptTokens: queued }),
       ...(this.#transferBytesPerS === undefined ? {} : { kvTransferBytesPerS: this.#transferBytesPerS }),
       ...(transferring === undefined ? {} : { kvTransferBytesInFlight: transferring }),
