@@ -89,6 +89,21 @@ describe('CostModel', () => {
     assert.equal(o.runningTpotMs, 32 + 2000 / 100);
   });
 
+  it('predicts at least the inter-token latency the decode side measured lately, scaled to one more sequence', () => {
+    // Its requests saw 60 ms per token at batch 5, where the fit says 30 ms: 60 x 32 / 30 = 64 ms at 6.
+    const slow = { ...d, load: { ...d.load, decodeItlMs: 60 } };
+    const i = learnInputs(snapshot(slow, p), params, 100);
+    const o = model.colocated(request, slow, i.get('d')!);
+    assert.equal(o.terms.observedMs, 64);
+    assert.equal(o.tpotMs, 64);
+    assert.equal(o.runningTpotMs, 64 + 236 / 100, 'plus this prompt over their tokens');
+    const pair = model.disaggregated(request, p, i.get('p')!, slow, i.get('d')!);
+    assert.deepEqual([pair.tpotMs, pair.runningTpotMs], [64, 64]);
+    const idle = { ...slow, load: { ...slow.load, numRunning: 0, numWaiting: 0 } };
+    const quiet = model.colocated(request, idle, learnInputs(snapshot(idle), params, 100).get('d')!);
+    assert.equal(quiet.terms.observedMs, 0, 'nothing decodes there now');
+  });
+
   it('counts pending placements and refuses what the KV cache cannot hold', () => {
     const busy = {
       ...d,

@@ -47,6 +47,8 @@ export interface OptionPrediction {
     stepMs: number;
     /** Decode time running requests lose per output token to prefill work the decode side runs itself. */
     interferenceMs: number;
+    /** The decode side's measured inter-token latency scaled to batch + 1 (0: nothing decodes there). */
+    observedMs: number;
   };
 }
 
@@ -69,6 +71,8 @@ const idleUnmeasured = (i: InstanceInputs) =>
  *   this prompt when colocated) spread over their output tokens: chunked prefill steals that time
  *   from their decode steps (the new request's own prefill, and the queue ahead of it, run before
  *   its first token; a transferred request is stalled by the local work left when it joins).
+ *   Both are at least the inter-token latency its requests measured lately (scaled from its batch
+ *   to one more): the fit sees isolated steps, not the host's other load or the gaps between them.
  * SloPolicy compares the options; the heuristic and round-robin policies do not use it.
  */
 export class CostModel {
@@ -94,8 +98,11 @@ export class CostModel {
       cachedTokens: cached,
       uncachedTokens: uncached,
       ttftMs: this.params.submitOverheadMs + queueMs + prefillMs,
-      tpotMs: decode.stepMs,
-      runningTpotMs: decode.stepMs + decode.interferenceMs,
+      tpotMs: Math.max(decode.stepMs, decode.observedMs),
+      runningTpotMs: Math.max(
+        decode.stepMs + decode.interferenceMs,
+        decode.observedMs + prefillMs / Math.max(1, inputs.runningOutputTokens),
+      ),
       runningTpotTargetMs: inputs.runningTpotTargetMs,
       kvFits: needed - Math.floor(cached / blockSize) <= inputs.freeBlocks,
       idleUnmeasured: idleUnmeasured(inputs),
@@ -137,8 +144,11 @@ export class CostModel {
       uncachedTokens: uncached,
       ttftMs,
       // It joins the decode side after its transfer; the local prefill work still left there then stalls it.
-      tpotMs: d.stepMs + Math.max(0, localMs - ttftMs) / Math.max(1, this.#outputTokens(request)),
-      runningTpotMs: d.stepMs + d.interferenceMs,
+      tpotMs: Math.max(
+        d.stepMs + Math.max(0, localMs - ttftMs) / Math.max(1, this.#outputTokens(request)),
+        d.observedMs,
+      ),
+      runningTpotMs: Math.max(d.stepMs + d.interferenceMs, d.observedMs),
       runningTpotTargetMs: decodeInputs.runningTpotTargetMs,
       kvFits: decodeBlocks <= decodeInputs.freeBlocks && prefillBlocks <= prefillInputs.freeBlocks,
       idleUnmeasured: idleUnmeasured(prefillInputs) && idleUnmeasured(decodeInputs),
@@ -147,12 +157,21 @@ export class CostModel {
     };
   }
 
-  /** The decode side's step at its batch plus this request, and the prefill time running requests lose per token. */
+  /**
+   * The decode side's step at its batch plus this request, the prefill time running requests lose
+   * per token, and the inter-token latency its requests saw lately scaled to the larger batch (0
+   * when nothing decodes there): what the fit misses (contention, overheads) shows there first.
+   */
   #decode(inputs: InstanceInputs, localPrefillMs: number) {
     const batchSize = inputs.batchSize + 1;
     const stepMs = stepMsAt(inputs.decodeFit, batchSize);
     const interferenceMs = localPrefillMs / Math.max(1, inputs.runningOutputTokens);
-    return { batchSize, stepMs, interferenceMs };
+    const now = stepMsAt(inputs.decodeFit, inputs.batchSize);
+    const observedMs =
+      inputs.observedItlMs !== null && inputs.batchSize > 0 && now > 0
+        ? (inputs.observedItlMs * stepMs) / now
+        : 0;
+    return { batchSize, stepMs, interferenceMs, observedMs };
   }
 
   #outputTokens(request: RouteRequest): number {

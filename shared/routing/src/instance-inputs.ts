@@ -23,6 +23,8 @@ export interface InstanceInputs {
   transferSource: 'own' | 'model' | 'default';
   /** KV bytes of its hand-overs under way (a prefill instance's next transfer queues behind them). */
   transferBytesInFlight: number;
+  /** Inter-token latency its decoding requests saw lately (ms; null: not measured lately). */
+  observedItlMs: number | null;
   /** Prefill work queued ahead of a new request here (tokens). */
   queuedPromptTokens: number;
   /** Sequences decoding here once the queued ones join (before a new request). */
@@ -69,6 +71,7 @@ export function learnInputs(
       ...loadOf(i, defaultTpotMs),
       runningOutputTokens: own.meanMaxTokens ?? params.defaultOutputTokens,
       transferBytesInFlight: own.kvTransferBytesInFlight ?? 0,
+      observedItlMs: own.decodeItlMs ?? null,
     });
   }
   return out;
