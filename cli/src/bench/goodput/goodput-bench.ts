@@ -56,6 +56,8 @@ async function startAll(plan: GoodputPlan, log: (line: string) => void, say: (li
       );
       const cluster = await startGoodputCluster(plan, config, (l) => log(`${config.name} ${l}`));
       clusters.push({ config, cluster });
+      // The services run in their own process groups: take them down if this process goes.
+      process.once('exit', () => cluster.killNow());
     }
   } catch (error) {
     await Promise.all(clusters.map((c) => c.cluster.stop()));
@@ -131,6 +133,7 @@ const program = new Command('goodput-bench')
   .option('--tpot-ms <ms>', 'fixed TPOT target', intOption(1))
   .option('--seed <n>', 'dataset and arrival seed', intOption(0))
   .action(run);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);

@@ -28,7 +28,11 @@ export function startGoodputCluster(
     log,
     // Debug lines (the router's decisions) reach the cluster log when the children log at debug.
     verbose: process.env.PDSERVE_LOG_LEVEL === 'debug',
-    env: { PDSERVE_THREADS: String(plan.threadsPerInstance), PDSERVE_ENGINE_KV_DTYPE: plan.kvDtype },
+    env: {
+      PDSERVE_THREADS: String(plan.threadsPerInstance),
+      PDSERVE_ENGINE_KV_DTYPE: plan.kvDtype,
+      PDSERVE_ENGINE_ENABLE_PREFIX_CACHING: String(plan.enablePrefixCaching),
+    },
   });
 }
 

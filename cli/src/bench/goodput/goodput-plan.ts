@@ -35,6 +35,11 @@ export interface GoodputPlan {
   maxModelLen: number;
   /** KV cache element type of every instance (bf16 halves the bytes a hand-over moves). */
   kvDtype: 'f32' | 'bf16';
+  /**
+   * Prefix caching on the instances: off, because every rate replays the same prompts (the mixed
+   * dataset shares no prefixes; a cache would only reuse the previous run's prompts).
+   */
+  enablePrefixCaching: boolean;
   heartbeatMs: number;
   dataset: MixedShape;
   /** Request rates swept per configuration (req/s, Poisson). */
@@ -72,6 +77,7 @@ export const GOODPUT_DEFAULTS: Omit<GoodputPlan, 'outDir' | 'model'> = {
   numBlocks: 512,
   maxModelLen: 1024,
   kvDtype: 'bf16',
+  enablePrefixCaching: false,
   heartbeatMs: 100,
   dataset: {
     longFraction: 0.2,
@@ -81,13 +87,13 @@ export const GOODPUT_DEFAULTS: Omit<GoodputPlan, 'outDir' | 'model'> = {
     chatOutputLen: 48,
     rangeRatio: 0.25,
   },
-  rates: [0.5, 1, 1.5, 2, 3],
-  numPrompts: 24,
+  rates: [1, 2, 3, 4.5, 6],
+  numPrompts: 32,
   numWarmups: 4,
   drainLimitS: 30,
   seed: 1,
   configs: GOODPUT_CONFIGS,
-  ttftScale: 3,
-  tpotScale: 3,
+  ttftScale: 2,
+  tpotScale: 2,
   calibrationRequests: 4,
 };

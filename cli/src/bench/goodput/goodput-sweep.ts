@@ -53,8 +53,8 @@ export async function warmUp(plan: GoodputPlan, target: SweepTarget, ctx: SweepC
 /**
  * The sweep: at each rate, each configuration in turn (so slow drifts of a shared machine's load
  * fall on all of them alike), on the `mixed` dataset with the targets as SLO headers, waiting for
- * the cluster to drain after each run. Rate r uses seed plan.seed + r: every configuration sees
- * the same prompts and arrival times at a rate, and no run finds an earlier run's prompts cached.
+ * the cluster to drain after each run. Every run uses seed plan.seed: the same prompts in the same
+ * order, arrivals scaled to the rate (the instances' prefix caches are off).
  */
 export async function sweep(
   plan: GoodputPlan,
@@ -62,7 +62,7 @@ export async function sweep(
   ctx: SweepContext,
 ): Promise<BenchResultJson[]> {
   const runs: BenchResultJson[] = [];
-  for (const [i, rate] of plan.rates.entries()) {
+  for (const rate of plan.rates) {
     for (const t of targets) {
       const run = await benchRun({
         baseUrl: t.baseUrl,
@@ -73,7 +73,7 @@ export async function sweep(
         label: t.config.name,
         numPrompts: plan.numPrompts,
         requestRate: rate,
-        seed: plan.seed + i,
+        seed: plan.seed,
         durationLimitS: Math.ceil(plan.numPrompts / rate) + plan.drainLimitS,
       });
       ctx.say(runLine(run));
