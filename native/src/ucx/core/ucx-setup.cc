@@ -143,6 +143,9 @@ void UcxWorker::teardown() {
   };
   auto until = Clock::now() + kTeardownBound;
   while (waiting() && Clock::now() < until) {
+    uint64_t v;
+    ssize_t r = read(wakeFd_, &v, sizeof v);  // commands are refused by now: just clear it
+    (void)r;
     if (ucp_worker_progress(worker_) == 0 && ucp_worker_arm(worker_) != UCS_ERR_BUSY) waitEvents(1);
   }
   // Whatever UCX still holds is abandoned: report it, keep the records alive (UCX may still

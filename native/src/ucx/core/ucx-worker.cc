@@ -53,6 +53,10 @@ void UcxWorker::stop() {
 }
 
 bool UcxWorker::runCommands() {
+  // Clear the wake-up first, then drain: a command posted after the drain leaves the fd set.
+  uint64_t v;
+  ssize_t r = read(wakeFd_, &v, sizeof v);
+  (void)r;
   std::vector<std::function<void()>> cmds;
   bool stop;
   {
@@ -93,11 +97,7 @@ void UcxWorker::waitEvents(int timeoutMs) {
   int n = epoll_wait(epollFd_, evs, 8, timeoutMs);
   for (int i = 0; i < n; i++) {
     uint64_t d = evs[i].data.u64;
-    if (d == kWakeEvent) {
-      uint64_t v;
-      ssize_t r = read(wakeFd_, &v, sizeof v);
-      (void)r;
-    } else if (d & kPeerEvent) {
+    if (d & kPeerEvent) {  // (the wake-up fd is cleared by runCommands, right before it drains)
       auto it = eps_.find(static_cast<uint32_t>(d & 0xffffffffu));
       if (it != eps_.end()) {
         epoll_ctl(epollFd_, EPOLL_CTL_DEL, it->second->pidFd, nullptr);
@@ -122,8 +122,11 @@ void UcxWorker::onProbeDone(void* req, ucs_status_t, const ucp_tag_recv_info_t*,
 }
 
 bool UcxWorker::busy() const {
+  // Transfers in flight, receives into registered memory included: a rendezvous may leave work
+  // in UCX's pending queues that no event announces, so the loop polls them every millisecond.
+  // Plain receives (control messages) do not count: an idle worker sleeps.
   for (auto& [id, op] : ops_)
-    if (op->kind != kRecv && !op->delivered) return true;
+    if ((op->kind != kRecv || op->mem) && !op->delivered) return true;
   return false;
 }
 
