@@ -72,7 +72,7 @@ describe('the kv-connector agent as a child process', () => {
   it('registers each agent (id, host, transports) in the agents bucket', async () => {
     const listed = await listKvAgents(probe);
     assert.deepEqual(listed.map((a) => a.agentId).sort(), ['agent-a', 'agent-b']);
-    for (const a of listed) assert.deepEqual(a.transports, ['nats']);
+    for (const a of listed) assert.deepEqual(a.transports, ['ucx', 'nats']); // UCX first, NATS behind it
   });
 
   it('moves blocks between engines attached to two agent processes; nothing stays held', async () => {

@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { AgentRegistration, KvAgent, NatsChunkTransport, NatsKvBus } from '@pdserve/kv-connector';
+import {
+  AgentRegistration,
+  KvAgent,
+  NatsChunkTransport,
+  NatsKvBus,
+  UcxKvTransport,
+} from '@pdserve/kv-connector';
 import { ConfigError, defineServiceConfig, NatsClient, natsConfigSchema } from '@pdserve/runtime';
 import {
   KvTransferTelemetry,
@@ -31,6 +37,18 @@ const config = defineServiceConfig(
       .positive()
       .optional()
       .describe('cap on chunk data (default: max payload)'),
+    transport: z
+      .enum(['ucx', 'nats'])
+      .default('ucx')
+      .describe(
+        'data path: ucx (UCX_TLS from the environment; NATS where UCX cannot reach a peer) or nats only',
+      ),
+    ucxTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('bound of each UCX step before NATS takes over'),
     register: z.boolean().default(true).describe('keep a record in the pdserve-kv-agents bucket (JetStream)'),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level'),
     ...telemetryConfigShape,
@@ -54,11 +72,13 @@ async function main(): Promise<void> {
   const client = await NatsClient.connect({ ...c.nats, name: `kv-connector:${c.agentId}`, logger });
   telemetry.addSpanProcessor(new SpanSummaryPublisher(client));
   const bus = new NatsKvBus(client);
-  const transport = new NatsChunkTransport(bus, {
+  const nats = new NatsChunkTransport(bus, {
     chunkTimeoutMs: c.chunkTimeoutMs,
     maxAttempts: c.maxChunkAttempts,
     maxChunkBytes: c.maxChunkBytes,
   });
+  const transport =
+    c.transport === 'ucx' ? new UcxKvTransport({ fallback: nats, opTimeoutMs: c.ucxTimeoutMs }) : nats;
   const observer = new KvTransferTelemetry(telemetry);
   const agent = await KvAgent.start({
     bus,

@@ -29,7 +29,7 @@ export class DirectCopyTransport implements KvTransport {
     this.registry.agents.set(self.agentId, { self, sink });
   }
 
-  async send(job: KvSendJob): Promise<void> {
+  async send(job: KvSendJob): Promise<undefined> {
     for (const item of job.items) {
       if (job.signal.aborted) throw transferError('aborted', job.transferId, 'cancelled');
       const attempt = 1;
@@ -45,6 +45,7 @@ export class DirectCopyTransport implements KvTransport {
       target.set(item.bytes);
       if (action === 'corrupt') target[target.length >> 1] ^= 0x5a;
     }
+    return undefined;
   }
 
   close(): void {

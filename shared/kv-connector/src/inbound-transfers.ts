@@ -40,6 +40,8 @@ export class InboundTransfers implements KvBlockSink {
   constructor(
     private readonly notify: NoticeSink,
     private readonly senderLeaseMs: number,
+    /** Called whenever a transfer is forgotten (its transport stops taking data for it). */
+    private readonly onForget: (transferId: string) => void = () => {},
   ) {}
 
   get size(): number {
@@ -161,7 +163,7 @@ export class InboundTransfers implements KvBlockSink {
     if (rec === undefined || !samePeer(rec.sender, from)) return false;
     if (rec.state !== 'committed')
       throw transferError('invalid_request', transferId, 'released before commit');
-    this.byId.delete(transferId);
+    this.forget(transferId);
     return true;
   }
 
@@ -169,7 +171,7 @@ export class InboundTransfers implements KvBlockSink {
   cancel(transferId: string, attachment: PoolAttachment): boolean {
     const rec = this.byId.get(transferId);
     if (rec === undefined || rec.attachment !== attachment) return false;
-    this.byId.delete(transferId);
+    this.forget(transferId);
     return true;
   }
 
@@ -192,19 +194,23 @@ export class InboundTransfers implements KvBlockSink {
         continue;
       }
       if (rec.senderExpiresAt > now) continue;
-      if (rec.state === 'committed') this.byId.delete(rec.transferId);
+      if (rec.state === 'committed') this.forget(rec.transferId);
       else this.end(rec, `the lease of sender agent ${rec.sender.agentId} expired`);
     }
   }
 
   /** The instance went away: its transfers are dropped (nobody is left to notify). */
   dropInstance(attachment: PoolAttachment): void {
-    for (const rec of [...this.byId.values()])
-      if (rec.attachment === attachment) this.byId.delete(rec.transferId);
+    for (const rec of [...this.byId.values()]) if (rec.attachment === attachment) this.forget(rec.transferId);
+  }
+
+  private forget(transferId: string): void {
+    this.byId.delete(transferId);
+    this.onForget(transferId);
   }
 
   private end(rec: Inbound, reason: string): void {
-    this.byId.delete(rec.transferId);
+    this.forget(rec.transferId);
     if (rec.state === 'committed') return;
     const error = transferError('aborted', rec.transferId, reason).toWire();
     this.notify(rec.attachment.instanceId, {

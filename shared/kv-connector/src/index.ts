@@ -28,8 +28,16 @@ export type {
   KvTransferObserver,
   KvTransferStartInfo,
 } from './kv-transfer-observer.js';
-export type { KvBlockSink, KvSendItem, KvSendJob, KvTransport, KvTransportKind } from './kv-transport.js';
+export type {
+  KvBlockSink,
+  KvSendItem,
+  KvSendJob,
+  KvSendResult,
+  KvTransport,
+  KvTransportKind,
+} from './kv-transport.js';
 export { NatsChunkTransport, type NatsChunkTransportOptions } from './nats-chunk-transport.js';
 export { NatsKvBus } from './nats-kv-bus.js';
 export { type KvDataOp, type KvFaultAction, TransportTestFaults } from './transport-test-faults.js';
+export { UcxKvTransport, type UcxKvTransportOptions, type UcxKvTransportStats } from './ucx-transport.js';
 export type { KvPeerRef, KvPoolLayoutWire, KvTransferTarget } from './wire-types.js';

@@ -73,7 +73,7 @@ export class KvAgent {
     this.leaseMs = options.leaseMs ?? 10_000;
     const notify = (instanceId: string, notice: KvTransferNotice) => this.notify(instanceId, notice);
     this.attachments = new PoolAttachments((a, why) => this.dropped(a, why));
-    this.inbound = new InboundTransfers(notify, this.leaseMs);
+    this.inbound = new InboundTransfers(notify, this.leaseMs, (id) => void options.transport.quiesce?.(id));
     this.outbound = new OutboundTransfers({
       bus: options.bus,
       self: this.self,
@@ -90,7 +90,7 @@ export class KvAgent {
     const agent = new KvAgent(options);
     agent.serveEngineOps();
     agent.subs.push(
-      ...serveXfer(options.bus, agent.self, agent.inbound, agent.attachments, options.transport.kind),
+      ...serveXfer(options.bus, agent.self, agent.inbound, agent.attachments, options.transport),
     );
     options.transport.listen(agent.self, agent.inbound);
     agent.startTimers();
@@ -99,7 +99,8 @@ export class KvAgent {
   }
 
   get info(): KvAgentInfo {
-    return { ...this.self, host: this.host, transports: [this.options.transport.kind] };
+    const t = this.options.transport;
+    return { ...this.self, host: this.host, transports: [...(t.kinds ?? [t.kind])] };
   }
 
   stats(): KvAgentStats {
@@ -165,13 +166,17 @@ export class KvAgent {
   private async cancel(transferId: string, ref: KvInstanceRef, reason: string): Promise<boolean> {
     const a = this.attachments.get(ref.instanceId, ref.instanceEpoch);
     if (a === undefined) return false;
-    if (this.inbound.cancel(transferId, a)) return true;
+    if (this.inbound.cancel(transferId, a)) {
+      await this.options.transport.quiesce?.(transferId); // nothing lands in its blocks any more
+      return true;
+    }
     return this.outbound.cancel(transferId, a, reason);
   }
 
   private dropped(a: PoolAttachment, why: string): void {
     this.inbound.dropInstance(a);
     void this.outbound.dropInstance(a, why);
+    this.options.transport.forget?.(a.pool);
   }
 
   private notify(instanceId: string, notice: KvTransferNotice): void {

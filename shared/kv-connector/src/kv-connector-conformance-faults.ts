@@ -135,6 +135,9 @@ export function runFaultConformance(context: () => ConformanceContext): void {
       items,
       maxMessageBytes: hs.maxMessageBytes,
       signal: new AbortController().signal,
+      source: p.executor.kvPool,
+      targetBlockIds: params.remoteBlockIds!,
+      session: hs,
     };
     await transport.send(job);
     await transport.send(job);

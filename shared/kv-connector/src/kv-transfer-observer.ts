@@ -17,6 +17,8 @@ export interface KvTransferEndInfo {
   bytes: number;
   /** Chunk retries of the transport plus rounds of blocks sent again after a bad commit. */
   retries: number;
+  /** The path that moved the blocks (differs from the start's when a transport fell back). */
+  transport?: KvTransportKind;
   error?: Error;
 }
 

@@ -1,4 +1,7 @@
+import type { KvPool } from '@pdserve/native';
+import type { PoolAttachment } from './pool-attachments.js';
 import type { KvPeerRef } from './wire-types.js';
+import type { KvHandshakeReply, KvUcxOffer } from './xfer-messages.js';
 
 /** Names of the data paths an agent can speak, preferred first in its announcements. */
 export type KvTransportKind = 'ucx' | 'nats' | 'in-memory';
@@ -31,6 +34,17 @@ export interface KvSendJob {
   signal: AbortSignal;
   /** Called for each message the transport sends again (telemetry counts retries). */
   onRetry?: () => void;
+  /** The source pool the items are views of (a transport that registers memory needs it). */
+  source: KvPool;
+  /** Block ids at the receiver, by transfer index (`items[i].index` lands in block targetBlockIds[index]). */
+  targetBlockIds: readonly number[];
+  /** The receiver's handshake reply: its transports and what they need (e.g. its UCX address). */
+  session: KvHandshakeReply;
+}
+
+/** What moved a job's blocks (a transport that falls back names the path it ended up on). */
+export interface KvSendResult {
+  transport: KvTransportKind;
 }
 
 /**
@@ -43,8 +57,19 @@ export interface KvSendJob {
  */
 export interface KvTransport {
   readonly kind: KvTransportKind;
+  /** Every path it can take, preferred first (default: `[kind]`); the handshake announces them. */
+  readonly kinds?: readonly KvTransportKind[];
   listen(self: KvPeerRef, sink: KvBlockSink): void;
-  /** Resolves when every item was delivered (acknowledged where the transport can); throws ServiceError. */
-  send(job: KvSendJob): Promise<void>;
+  /**
+   * Resolves when every item was delivered (acknowledged where the transport can), with the path
+   * that moved them when the transport has several; throws ServiceError.
+   */
+  send(job: KvSendJob): Promise<KvSendResult | undefined>;
+  /** Receiving side, in the handshake for `target`: what a sender needs to reach it over UCX. */
+  offer?(target: PoolAttachment): Promise<KvUcxOffer | undefined>;
+  /** Receiving side: the transfer ended; resolves once nothing of its data can land any more. */
+  quiesce?(transferId: string): Promise<void>;
+  /** The agent unmapped this pool (its engine detached or went away). */
+  forget?(pool: KvPool): void;
   close(): void;
 }

@@ -68,11 +68,12 @@ export class NatsChunkTransport implements KvTransport {
     );
   }
 
-  async send(job: KvSendJob): Promise<void> {
+  async send(job: KvSendJob): Promise<undefined> {
     const limit = Math.min(job.maxMessageBytes, this.bus.maxPayload) - ENVELOPE_BYTES;
     const budget = Math.max(1024, Math.min(limit, this.options.maxChunkBytes ?? limit));
     let seq = 0;
     for (const chunk of planChunks(job.items, budget)) await this.sendChunk(job, chunk, seq++);
+    return undefined;
   }
 
   close(): void {

@@ -5,7 +5,7 @@ import type { NoticeSink } from './inbound-transfers.js';
 import type { KvBus, KvBusHeaders } from './kv-bus.js';
 import { transferError } from './kv-connector-errors.js';
 import type { KvTransferEndInfo, KvTransferObserver } from './kv-transfer-observer.js';
-import type { KvSendItem, KvTransport } from './kv-transport.js';
+import type { KvSendItem, KvTransport, KvTransportKind } from './kv-transport.js';
 import type { PoolAttachment } from './pool-attachments.js';
 import type { KvPeerRef, KvTransferTarget, RequestDecodeState } from './wire-types.js';
 import {
@@ -51,7 +51,10 @@ export class OutboundTransfer {
   private pump: Promise<void> | null = null;
   private readonly abort = new AbortController();
   private commitAttempts = 0;
-  private maxMessageBytes = 0;
+  /** The receiver's handshake reply (transports, limits, UCX address), once reserved. */
+  private session: KvHandshakeReply | null = null;
+  /** The path that moved the last blocks (a transport may fall back from UCX to NATS). */
+  private movedBy: KvTransportKind;
   /** What went to the transport (resends included), for the observer. */
   private readonly sent = { blocks: 0, bytes: 0, retries: 0 };
   private observation: { ended(info: KvTransferEndInfo): void } | null = null;
@@ -63,7 +66,9 @@ export class OutboundTransfer {
     readonly target: KvTransferTarget,
     private readonly ctx: OutboundContext,
     private readonly onEnd: (t: OutboundTransfer) => void,
-  ) {}
+  ) {
+    this.movedBy = ctx.transport.kind;
+  }
 
   /** Reports this transfer to `observer` (once, right after it was created from a message with `headers`). */
   observe(observer: KvTransferObserver | undefined, headers: KvBusHeaders): void {
@@ -109,7 +114,12 @@ export class OutboundTransfer {
     await this.pump?.catch(() => {});
     await this.abortPeer(reason);
     this.onEnd(this);
-    this.observation?.ended({ outcome: 'failed', ...this.sent, error: new Error(`cancelled: ${reason}`) });
+    this.observation?.ended({
+      outcome: 'failed',
+      ...this.sent,
+      transport: this.movedBy,
+      error: new Error(`cancelled: ${reason}`),
+    });
   }
 
   /** The receiver no longer holds it (renew said so) or the source went away: fail it. */
@@ -140,7 +150,6 @@ export class OutboundTransfer {
 
   private async reserve(): Promise<void> {
     const hs = await this.ctx.session(this.source, this.target);
-    this.maxMessageBytes = hs.maxMessageBytes;
     const peer = { agentId: hs.agentId, epoch: hs.epoch };
     await this.ctx.bus.request(
       subjects.kvXfer(peer.agentId, 'reserve'),
@@ -158,6 +167,7 @@ export class OutboundTransfer {
       { timeoutMs: this.ctx.requestTimeoutMs },
     );
     this.peer = peer;
+    this.session = hs;
   }
 
   private async sendPending(): Promise<void> {
@@ -171,17 +181,21 @@ export class OutboundTransfer {
     });
     this.sent.blocks += items.length;
     for (const item of items) this.sent.bytes += item.bytes.byteLength;
-    await this.ctx.transport.send({
+    const result = await this.ctx.transport.send({
       transferId: this.transferId,
       from: this.ctx.self,
       to: this.peer!,
       items,
-      maxMessageBytes: this.maxMessageBytes,
+      maxMessageBytes: this.session!.maxMessageBytes,
       signal: this.abort.signal,
       onRetry: () => {
         this.sent.retries++;
       },
+      source: pool,
+      targetBlockIds: this.target.blockIds,
+      session: this.session!,
     });
+    this.movedBy = result?.transport ?? this.ctx.transport.kind;
   }
 
   private allSent(): boolean {
@@ -243,7 +257,12 @@ export class OutboundTransfer {
   private end(outcome: 'sent' | 'failed', error: ServiceError | null): void {
     if (outcome === 'sent') this.state = 'done';
     this.onEnd(this);
-    this.observation?.ended({ outcome, ...this.sent, ...(error === null ? {} : { error }) });
+    this.observation?.ended({
+      outcome,
+      ...this.sent,
+      transport: this.movedBy,
+      ...(error === null ? {} : { error }),
+    });
     this.ctx.notify(this.source.instanceId, {
       transferId: this.transferId,
       requestId: this.requestId,

@@ -17,3 +17,4 @@ export { natsFabric } from './nats-fabric.js';
 export { PoolFakeExecutor, type PoolFakeExecutorOptions } from './pool-fake-executor.js';
 export { type KillableBus, type KvTestFabric, TestCluster, type TestClusterTimings } from './test-cluster.js';
 export { TestEngine, type TestResult } from './test-engine.js';
+export { ucxFabric } from './ucx-fabric.js';

@@ -3,7 +3,7 @@ import { kvAckCodec } from './agent-messages.js';
 import type { InboundTransfers } from './inbound-transfers.js';
 import type { KvBus, KvBusSubscription } from './kv-bus.js';
 import { KvHandshakeMismatchError } from './kv-connector-errors.js';
-import type { KvTransportKind } from './kv-transport.js';
+import type { KvTransport } from './kv-transport.js';
 import type { PoolAttachments } from './pool-attachments.js';
 import type { KvHandshakeMetadata, KvPeerRef } from './wire-types.js';
 import {
@@ -27,13 +27,13 @@ export function serveXfer(
   self: KvPeerRef,
   inbound: InboundTransfers,
   attachments: PoolAttachments,
-  transport: KvTransportKind,
+  transport: KvTransport,
 ): KvBusSubscription[] {
   const serve = <Req, Res>(
     op: KvXferOp,
     req: MessageCodec<Req>,
     res: MessageCodec<Res>,
-    h: (m: Req) => Res,
+    h: (m: Req) => Res | Promise<Res>,
   ) => bus.serve(subjects.kvXfer(self.agentId, op), req, res, h);
   const epochOk = (toEpoch: number) => {
     if (toEpoch !== self.epoch)
@@ -43,14 +43,16 @@ export function serveXfer(
       );
   };
   return [
-    serve('handshake', kvHandshakeCodec, kvHandshakeReplyCodec, (m) => {
+    serve('handshake', kvHandshakeCodec, kvHandshakeReplyCodec, async (m) => {
       const target = attachments.require(m.targetInstanceId, m.targetEpoch);
       compareHandshake(m, target.handshake);
+      const ucx = await transport.offer?.(target);
       return {
         agentId: self.agentId,
         epoch: self.epoch,
-        transports: [transport],
+        transports: [...(transport.kinds ?? [transport.kind])],
         maxMessageBytes: bus.maxPayload,
+        ...(ucx === undefined ? {} : { ucx }),
       };
     }),
     serve('reserve', kvReserveCodec, kvAckCodec, (m) => {

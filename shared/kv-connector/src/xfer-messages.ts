@@ -27,6 +27,17 @@ export interface KvHandshakeReply {
   transports: string[];
   /** Largest data message the receiver takes (its connection's max payload). */
   maxMessageBytes: number;
+  /** Present when the receiver takes data over UCX. */
+  ucx?: KvUcxOffer;
+}
+
+/** How a sender reaches a receiving agent over UCX (from the handshake). */
+export interface KvUcxOffer {
+  /** The receiving agent's UCP worker address (every transport it has: shared memory, TCP, ...). */
+  address: Uint8Array;
+  /** /proc/sys/kernel/random/boot_id of its host: equal means one host (shared memory, pid watch). */
+  bootId: string;
+  pid: number;
 }
 
 /** `reserve`: binds the decode side's open transfer to this sender run. */
@@ -101,6 +112,7 @@ export const kvHandshakeReplyCodec = defineMessage<KvHandshakeReply>(
     epoch: kvWire.count(),
     transports: z.array(z.string()),
     maxMessageBytes: kvWire.positive(),
+    ucx: z.object({ address: kvWire.bytes(), bootId: z.string(), pid: kvWire.positive() }).optional(),
   }),
 );
 

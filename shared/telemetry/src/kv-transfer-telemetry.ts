@@ -23,6 +23,8 @@ export interface KvTransferResult {
   bytes: number;
   /** Chunk retries plus rounds of blocks sent again after a bad commit. */
   retries: number;
+  /** The path that moved it, where the transport fell back (e.g. 'nats' under 'ucx'); default: the start's. */
+  transport?: string;
   error?: Error;
 }
 
@@ -101,7 +103,7 @@ export class KvTransferTelemetry {
         if (ended) return;
         ended = true;
         const endMs = epochNowMs();
-        const labels = { transport: info.transport };
+        const labels = { transport: result.transport ?? info.transport }; // the path that moved it
         this.#bytes.inc(labels, result.bytes);
         this.#blocks.inc(labels, result.blocks);
         this.#retries.inc(labels, result.retries);
@@ -113,6 +115,7 @@ export class KvTransferTelemetry {
           [ATTR.kvBlocks]: result.blocks,
           [ATTR.kvRetries]: result.retries,
           [ATTR.kvOutcome]: result.outcome,
+          [ATTR.kvTransport]: labels.transport,
         });
         if (result.error !== undefined) {
           span.recordException(result.error);
