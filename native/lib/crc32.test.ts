@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { crc32, crc32Accelerated, crc32Blocks } from './crc32.js';
+
+test('crc32 equals zlib for every length around the 16- and 64-byte folds, and with seeds', () => {
+  assert.equal(typeof crc32Accelerated(), 'boolean');
+  for (let n = 0; n < 300; n++) {
+    const b = randomBytes(n);
+    assert.equal(crc32(b), zlibCrc32(b) >>> 0, `length ${n}`);
+  }
+  for (const n of [4096, 65_537, 1 << 20]) {
+    const b = randomBytes(n);
+    const seed = 0x12345678;
+    assert.equal(crc32(b, seed), zlibCrc32(b, seed) >>> 0, `length ${n}, seeded`);
+    // Chaining: the crc of a prefix seeds the rest.
+    assert.equal(crc32(b.subarray(100), crc32(b.subarray(0, 100))), zlibCrc32(b) >>> 0);
+  }
+});
+
+test('crc32Blocks gives each block its crc (off the JS thread) and checks its arguments', async () => {
+  const block = 4096 + 48;
+  const b = randomBytes(block * 37);
+  const crcs = await crc32Blocks(b, block);
+  assert.equal(crcs.length, 37);
+  for (let i = 0; i < 37; i++) assert.equal(crcs[i], zlibCrc32(b.subarray(i * block, (i + 1) * block)) >>> 0);
+  assert.throws(() => crc32Blocks(b.subarray(1), block), RangeError);
+  assert.throws(() => crc32Blocks(b, 0), RangeError);
+});

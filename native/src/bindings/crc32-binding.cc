@@ -1,0 +1,56 @@
+// JS binding of kernels/crc32.h: crc32(bytes, seed) (sync) and crc32Blocks(bytes, blockBytes)
+// (every blockBytes-long slice's crc, off the JS thread, the slices spread over the thread pool).
+#include <napi.h>
+
+#include <memory>
+#include <vector>
+
+#include "bindings/napi-args.h"
+#include "kernels/crc32.h"
+#include "runtime/async.h"
+#include "runtime/registry.h"
+#include "runtime/thread-pool.h"
+
+namespace pds {
+namespace {
+
+Napi::Value Crc32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto bytes = args::typed<uint8_t>(env, info[0], "bytes");
+  uint32_t seed = info[1].IsUndefined() ? 0 : static_cast<uint32_t>(args::integer(env, info[1], "seed", 0, 0xffffffffLL));
+  return Napi::Number::New(env, crc32(seed, bytes.Data(), bytes.ByteLength()));
+}
+
+/// crc32Blocks(bytes, blockBytes): Promise<Uint32Array> with one crc per block of `bytes`.
+Napi::Value Crc32Blocks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto bytes = args::typed<uint8_t>(env, info[0], "bytes");
+  int64_t block = args::positive(env, info[1], "blockBytes");
+  if (bytes.ByteLength() % static_cast<size_t>(block) != 0)
+    throw Napi::RangeError::New(env, "bytes must hold whole blocks of blockBytes");
+  size_t n = bytes.ByteLength() / static_cast<size_t>(block);
+  auto out = std::make_shared<std::vector<uint32_t>>(n);
+  const uint8_t* data = bytes.Data();
+  auto work = [out, data, block, n] {
+    ThreadPool::global().parallelFor(static_cast<int64_t>(n), [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; i++) (*out)[i] = crc32(0, data + i * block, static_cast<size_t>(block));
+    });
+  };
+  auto done = [out](Napi::Env e) {
+    auto arr = Napi::Uint32Array::New(e, out->size());
+    for (size_t i = 0; i < out->size(); i++) arr[i] = (*out)[i];
+    return arr.As<Napi::Value>();
+  };
+  return runAsync(env, work, done, {info[0]});
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("crc32", Napi::Function::New(env, Crc32));
+  exports.Set("crc32Blocks", Napi::Function::New(env, Crc32Blocks));
+  exports.Set("crc32Accelerated", Napi::Boolean::New(env, crc32Accelerated()));
+}
+
+Registrar registrar(init);
+
+}  // namespace
+}  // namespace pds
