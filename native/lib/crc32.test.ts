@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { crc32, crc32Accelerated, crc32Blocks } from './crc32.js';
+import { crc32, crc32Accelerated, crc32Blocks, crc32PoolBlocks } from './crc32.js';
+import { KvPool } from './kv-pool.js';
 
 test('crc32 equals zlib for every length around the 16- and 64-byte folds, and with seeds', () => {
   assert.equal(typeof crc32Accelerated(), 'boolean');
@@ -27,4 +28,16 @@ test('crc32Blocks gives each block its crc (off the JS thread) and checks its ar
   for (let i = 0; i < 37; i++) assert.equal(crcs[i], zlibCrc32(b.subarray(i * block, (i + 1) * block)) >>> 0);
   assert.throws(() => crc32Blocks(b.subarray(1), block), RangeError);
   assert.throws(() => crc32Blocks(b, 0), RangeError);
+});
+
+test('crc32PoolBlocks checksums a range of a pool and keeps it mapped through a close()', async () => {
+  const pool = new KvPool({ numBlocks: 8, blockSize: 16, layers: 2, kvHeads: 2, headDim: 32, dtype: 'f32' });
+  const bytes = new Uint8Array(pool.buffer());
+  bytes.set(randomBytes(bytes.byteLength));
+  const b = pool.blockBytes;
+  const expected = [2, 3, 4].map((i) => zlibCrc32(bytes.subarray(i * b, (i + 1) * b)) >>> 0);
+  const pending = crc32PoolBlocks(pool, 2 * b, 3 * b, b);
+  pool.close(); // the native task holds the mapping
+  assert.deepEqual([...(await pending)], expected);
+  assert.throws(() => crc32PoolBlocks(pool, 0, b, b), /closed/);
 });

@@ -1,8 +1,15 @@
 import { loadAddon } from './addon.js';
+import type { KvPool, NativeKvPool } from './kv-pool.js';
 
 interface Crc32Addon {
   crc32(bytes: Uint8Array, seed?: number): number;
   crc32Blocks(bytes: Uint8Array, blockBytes: number): Promise<Uint32Array>;
+  crc32PoolBlocks(
+    pool: NativeKvPool,
+    offset: number,
+    bytes: number,
+    blockBytes: number,
+  ): Promise<Uint32Array>;
   crc32Accelerated: boolean;
 }
 
@@ -23,6 +30,21 @@ export function crc32Blocks(bytes: Uint8Array, blockBytes: number): Promise<Uint
     throw new RangeError('blockBytes must be a positive integer');
   if (bytes.byteLength % blockBytes !== 0) throw new RangeError('bytes must hold whole blocks of blockBytes');
   return loadAddon<Crc32Addon>().crc32Blocks(bytes, blockBytes);
+}
+
+/**
+ * crc32Blocks over `bytes` bytes of a KvPool from `offset`: the pool stays mapped until it
+ * settles, even if it is closed meanwhile (a view of it would be detached under the threads).
+ */
+export function crc32PoolBlocks(
+  pool: KvPool,
+  offset: number,
+  bytes: number,
+  blockBytes: number,
+): Promise<Uint32Array> {
+  if (!Number.isSafeInteger(blockBytes) || blockBytes < 1)
+    throw new RangeError('blockBytes must be a positive integer');
+  return loadAddon<Crc32Addon>().crc32PoolBlocks(pool.native, offset, bytes, blockBytes);
 }
 
 /** True when crc32 uses PCLMULQDQ (otherwise a bytewise table). */

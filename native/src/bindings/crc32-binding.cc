@@ -1,10 +1,12 @@
 // JS binding of kernels/crc32.h: crc32(bytes, seed) (sync) and crc32Blocks(bytes, blockBytes)
-// (every blockBytes-long slice's crc, off the JS thread, the slices spread over the thread pool).
+// (every blockBytes-long slice's crc, off the JS thread, the slices spread over the thread pool)
+// and crc32PoolBlocks (the same over a range of a KvPool, which it keeps mapped meanwhile).
 #include <napi.h>
 
 #include <memory>
 #include <vector>
 
+#include "bindings/kv-pool-binding.h"
 #include "bindings/napi-args.h"
 #include "kernels/crc32.h"
 #include "runtime/async.h"
@@ -44,9 +46,37 @@ Napi::Value Crc32Blocks(const Napi::CallbackInfo& info) {
   return runAsync(env, work, done, {info[0]});
 }
 
+/// crc32PoolBlocks(pool, offset, bytes, blockBytes): like crc32Blocks over a range of a KvPool,
+/// holding the pool's mapping until done (a close() meanwhile cannot unmap it under the threads).
+Napi::Value Crc32PoolBlocks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<KvPool> pool = unwrapKvPool(env, info[0]);
+  int64_t offset = args::integer(env, info[1], "offset", 0, int64_t{1} << 50);
+  int64_t bytes = args::integer(env, info[2], "bytes", 0, int64_t{1} << 50);
+  int64_t block = args::positive(env, info[3], "blockBytes");
+  if (static_cast<uint64_t>(offset + bytes) > pool->bytes())
+    throw Napi::RangeError::New(env, "range is outside the pool");
+  if (bytes % block != 0) throw Napi::RangeError::New(env, "bytes must hold whole blocks of blockBytes");
+  size_t n = static_cast<size_t>(bytes / block);
+  auto out = std::make_shared<std::vector<uint32_t>>(n);
+  const uint8_t* data = static_cast<const uint8_t*>(pool->data()) + offset;
+  auto work = [out, data, block, n, pool] {
+    ThreadPool::global().parallelFor(static_cast<int64_t>(n), [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; i++) (*out)[i] = crc32(0, data + i * block, static_cast<size_t>(block));
+    });
+  };
+  auto done = [out](Napi::Env e) {
+    auto arr = Napi::Uint32Array::New(e, out->size());
+    for (size_t i = 0; i < out->size(); i++) arr[i] = (*out)[i];
+    return arr.As<Napi::Value>();
+  };
+  return runAsync(env, work, done);
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32", Napi::Function::New(env, Crc32));
   exports.Set("crc32Blocks", Napi::Function::New(env, Crc32Blocks));
+  exports.Set("crc32PoolBlocks", Napi::Function::New(env, Crc32PoolBlocks));
   exports.Set("crc32Accelerated", Napi::Boolean::New(env, crc32Accelerated()));
 }
 
