@@ -1,6 +1,6 @@
 import { ServiceError } from '@pdserve/protocol';
 import type { KvOpen, KvTransferNotice } from './agent-messages.js';
-import { blockChecksum } from './block-checksum.js';
+import { blockChecksum, blockChecksums } from './block-checksum.js';
 import { transferError } from './kv-connector-errors.js';
 import type { KvBlockSink } from './kv-transport.js';
 import type { PoolAttachment } from './pool-attachments.js';
@@ -19,6 +19,10 @@ interface Inbound {
   senderExpiresAt: number;
   /** While open: failed if no sender reserved it by then. */
   openExpiresAt: number;
+  /** Writes handed out per block index (a checksum taken across a write is thrown away). */
+  writes: Map<number, number>;
+  /** Checksums of landed blocks taken since their last write (commit reads the rest itself). */
+  landedCrcs: Map<number, number>;
 }
 
 /** Publishes a notice to the instance that owns a transfer. */
@@ -73,6 +77,8 @@ export class InboundTransfers implements KvBlockSink {
       // A lease later than the engine's own timeout: a backstop for an engine that lost track.
       openExpiresAt:
         msg.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + msg.ttlMs + this.senderLeaseMs,
+      writes: new Map(),
+      landedCrcs: new Map(),
     };
     this.byId.set(transferId, rec);
   }
@@ -115,9 +121,38 @@ export class InboundTransfers implements KvBlockSink {
       );
     if (!Number.isInteger(index) || index < 0 || index >= rec.blockIds.length)
       throw transferError('invalid_request', transferId, `block index ${index} is out of range`);
+    rec.writes.set(index, (rec.writes.get(index) ?? 0) + 1);
+    rec.landedCrcs.delete(index);
+    return this.view(rec, index);
+  }
+
+  /**
+   * A transport's note that blocks firstIndex .. firstIndex + count - 1 landed: their checksums
+   * are taken now, off the JS thread, so the commit does not read them again (kept only if no
+   * write was handed out for them meanwhile).
+   */
+  landed(transferId: string, from: KvPeerRef, firstIndex: number, count: number): void {
+    const rec = this.byId.get(transferId);
+    if (rec === undefined || rec.state !== 'reserved' || !samePeer(rec.sender, from)) return;
+    const indices = [...Array(count).keys()].map((k) => firstIndex + k);
+    if (count < 1 || indices.some((i) => i >= rec.blockIds.length)) return;
+    const ids = indices.map((i) => rec.blockIds[i] as number);
+    if (ids.some((b, k) => b !== (ids[0] as number) + k)) return; // not one range of the pool
+    const stamps = indices.map((i) => rec.writes.get(i) ?? 0);
     const pool = rec.attachment.pool;
-    const start = rec.blockIds[index] * pool.blockBytes;
-    return new Uint8Array(pool.buffer(), start, pool.blockBytes);
+    void blockChecksums(pool, (ids[0] as number) * pool.blockBytes, count)
+      .then((crcs) => {
+        if (this.byId.get(transferId) !== rec) return;
+        indices.forEach((i, k) => {
+          if ((rec.writes.get(i) ?? 0) === stamps[k]) rec.landedCrcs.set(i, crcs[k] as number);
+        });
+      })
+      .catch(() => {}); // the commit reads the blocks itself
+  }
+
+  private view(rec: Inbound, index: number): Uint8Array {
+    const pool = rec.attachment.pool;
+    return new Uint8Array(pool.buffer(), rec.blockIds[index]! * pool.blockBytes, pool.blockBytes);
   }
 
   /** Sender `commit`: verifies every block, then notifies the decode engine. Idempotent. */
@@ -134,8 +169,8 @@ export class InboundTransfers implements KvBlockSink {
       );
     const badBlocks: number[] = [];
     for (let i = 0; i < rec.blockIds.length; i++) {
-      if (blockChecksum(this.targetBlock(rec.transferId, msg.from, i)) !== msg.blockCrcs[i])
-        badBlocks.push(i);
+      const crc = rec.landedCrcs.get(i) ?? blockChecksum(this.view(rec, i)); // read from the mapped pool
+      if (crc !== msg.blockCrcs[i]) badBlocks.push(i);
     }
     if (badBlocks.length > 0) return { status: 'bad_blocks', badBlocks };
     rec.state = 'committed';

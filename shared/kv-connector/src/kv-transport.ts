@@ -14,6 +14,11 @@ export type KvTransportKind = 'ucx' | 'nats' | 'in-memory';
  */
 export interface KvBlockSink {
   targetBlock(transferId: string, from: KvPeerRef, index: number): Uint8Array;
+  /**
+   * Optional note from a transport that writes without the sink (UCX): blocks firstIndex ..
+   * firstIndex + count - 1 (consecutive in the pool) landed, so their checksums can be taken now.
+   */
+  landed?(transferId: string, from: KvPeerRef, firstIndex: number, count: number): void;
 }
 
 /** One block to send: its index in the transfer and its bytes (a view into the source pool). */

@@ -1,6 +1,6 @@
 import { ServiceError, subjects } from '@pdserve/protocol';
 import { type KvStage, kvAckCodec } from './agent-messages.js';
-import { blockChecksum } from './block-checksum.js';
+import { blockChecksums } from './block-checksum.js';
 import type { NoticeSink } from './inbound-transfers.js';
 import type { KvBus, KvBusHeaders } from './kv-bus.js';
 import { transferError } from './kv-connector-errors.js';
@@ -176,26 +176,59 @@ export class OutboundTransfer {
     const pool = this.source.pool;
     const items: KvSendItem[] = indices.map((index) => {
       const bytes = new Uint8Array(pool.buffer(), this.src.get(index)! * pool.blockBytes, pool.blockBytes);
-      this.crcs[index] = blockChecksum(bytes);
       return { index, bytes };
     });
     this.sent.blocks += items.length;
     for (const item of items) this.sent.bytes += item.bytes.byteLength;
-    const result = await this.ctx.transport.send({
-      transferId: this.transferId,
-      from: this.ctx.self,
-      to: this.peer!,
-      items,
-      maxMessageBytes: this.session!.maxMessageBytes,
-      signal: this.abort.signal,
-      onRetry: () => {
-        this.sent.retries++;
-      },
-      source: pool,
-      targetBlockIds: this.target.blockIds,
-      session: this.session!,
-    });
+    // The checksums are taken off the JS thread while the blocks are on their way (the source
+    // blocks do not change while the transfer holds them).
+    const checksums = this.checksum(items);
+    let result: Awaited<ReturnType<KvTransport['send']>>;
+    try {
+      result = await this.ctx.transport.send({
+        transferId: this.transferId,
+        from: this.ctx.self,
+        to: this.peer!,
+        items,
+        maxMessageBytes: this.session!.maxMessageBytes,
+        signal: this.abort.signal,
+        onRetry: () => {
+          this.sent.retries++;
+        },
+        source: pool,
+        targetBlockIds: this.target.blockIds,
+        session: this.session!,
+      });
+    } finally {
+      await checksums.catch(() => {});
+    }
+    await checksums;
     this.movedBy = result?.transport ?? this.ctx.transport.kind;
+  }
+
+  /** Sets crcs[index] of every item, one native call per run of blocks consecutive in the pool. */
+  private async checksum(items: readonly KvSendItem[]): Promise<void> {
+    const pool = this.source.pool;
+    const runs: KvSendItem[][] = [];
+    for (const item of items) {
+      const run = runs[runs.length - 1];
+      const last = run?.[run.length - 1];
+      if (
+        run !== undefined &&
+        last !== undefined &&
+        last.bytes.byteOffset + pool.blockBytes === item.bytes.byteOffset
+      )
+        run.push(item);
+      else runs.push([item]);
+    }
+    await Promise.all(
+      runs.map(async (run) => {
+        const crcs = await blockChecksums(pool, run[0]!.bytes.byteOffset, run.length);
+        run.forEach((item, i) => {
+          this.crcs[item.index] = crcs[i] as number;
+        });
+      }),
+    );
   }
 
   private allSent(): boolean {

@@ -74,7 +74,14 @@ export class UcxInbound {
 
   /** Posts the receives of one header (all runs checked first: one bad run refuses the header). */
   private post(h: KvUcxHeader, sink: KvBlockSink): void {
-    const runs: { tag: bigint; mem: UcxMemory; offset: number; bytes: number }[] = [];
+    const runs: {
+      first: number;
+      count: number;
+      tag: bigint;
+      mem: UcxMemory;
+      offset: number;
+      bytes: number;
+    }[] = [];
     for (let i = 0; i + 2 < h.runs.length; i += 3) {
       const [first, count, tag] = [h.runs[i] as number, h.runs[i + 1] as number, h.runs[i + 2] as number];
       const head = sink.targetBlock(h.transferId, h.from, first);
@@ -85,7 +92,14 @@ export class UcxInbound {
       }
       const mem = this.memoryOf(head.buffer);
       if (mem === undefined) throw new RangeError('the decode pool is not registered with UCX');
-      runs.push({ tag: BigInt(tag), mem, offset: head.byteOffset, bytes: count * head.byteLength });
+      runs.push({
+        first,
+        count,
+        tag: BigInt(tag),
+        mem,
+        offset: head.byteOffset,
+        bytes: count * head.byteLength,
+      });
     }
     let p = this.posted.get(h.transferId);
     if (p === undefined || p.abort.signal.aborted) {
@@ -99,7 +113,10 @@ export class UcxInbound {
           timeoutMs: this.opTimeoutMs,
           signal: posted.abort.signal,
         })
-        .catch(() => {}) // a failed receive leaves its blocks to the commit's checksum check
+        .then(
+          () => sink.landed?.(h.transferId, h.from, r.first, r.count), // checksummed as they land
+          () => {}, // a failed receive leaves its blocks to the commit's checksum check
+        )
         .finally(() => posted.pending.delete(done));
       posted.pending.add(done);
     }

@@ -3,6 +3,12 @@ import { transferError } from './kv-connector-errors.js';
 import type { KvSendJob } from './kv-transport.js';
 import type { TransportTestFaults } from './transport-test-faults.js';
 
+/**
+ * The largest run: a big batch lands as several messages, so the receiver checksums the first
+ * runs while the later ones are still coming.
+ */
+export const MAX_RUN_BYTES = 32 << 20;
+
 /** One tagged message of a batch: blocks firstIndex .. firstIndex + count - 1, from `mem()` at `offset`. */
 export interface PlannedRun {
   firstIndex: number;
@@ -132,6 +138,7 @@ function mergeRuns(
       !e.scratch &&
       !prev.scratch &&
       e.index === prev.index + 1 &&
+      last.bytes + e.bytes <= MAX_RUN_BYTES &&
       e.offset === prev.offset + prev.bytes &&
       targets[e.index] === (targets[prev.index] as number) + 1;
     if (joins) {
