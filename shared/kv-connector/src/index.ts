@@ -3,6 +3,7 @@ export {
   type AgentKvConnectorOptions,
   type AgentKvConnectorStats,
 } from './agent-kv-connector.js';
+export { AgentLink, type AgentLinkOptions } from './agent-link.js';
 export {
   type KvAgentInfo,
   type KvAttach,
