@@ -1,3 +1,4 @@
+import type { KvPool } from '@pdserve/native';
 import { ServiceError } from '@pdserve/protocol';
 import type { KvOpen, KvTransferNotice } from './agent-messages.js';
 import { blockChecksum, blockChecksums } from './block-checksum.js';
@@ -124,6 +125,18 @@ export class InboundTransfers implements KvBlockSink {
     rec.writes.set(index, (rec.writes.get(index) ?? 0) + 1);
     rec.landedCrcs.delete(index);
     return this.view(rec, index);
+  }
+
+  /** The pool the transfer writes into, once `from` reserved it (throws like targetBlock). */
+  targetPool(transferId: string, from: KvPeerRef): KvPool {
+    const rec = this.find(transferId);
+    if (rec.state !== 'reserved' || !samePeer(rec.sender, from))
+      throw transferError(
+        'aborted',
+        transferId,
+        `takes no data from ${from.agentId} epoch ${from.epoch} (${rec.state})`,
+      );
+    return rec.attachment.pool;
   }
 
   /**

@@ -19,6 +19,8 @@ export interface KvBlockSink {
    * firstIndex + count - 1 (consecutive in the pool) landed, so their checksums can be taken now.
    */
   landed?(transferId: string, from: KvPeerRef, firstIndex: number, count: number): void;
+  /** Optional: the pool a transfer reserved by `from` writes into (a transport registers it); throws like targetBlock. */
+  targetPool?(transferId: string, from: KvPeerRef): KvPool;
 }
 
 /** One block to send: its index in the transfer and its bytes (a view into the source pool). */

@@ -1,4 +1,4 @@
-import type { UcxMemory, UcxWorker } from '@pdserve/native';
+import type { KvPool, UcxMemory, UcxWorker } from '@pdserve/native';
 import { UcxError } from '@pdserve/native';
 import type { KvBlockSink } from './kv-transport.js';
 import { type KvUcxHeader, kvUcxHeaderCodec, UCX_HEADER_TAG, UCX_MAX_HEADER_BYTES } from './ucx-messages.js';
@@ -25,6 +25,8 @@ export class UcxInbound {
     private readonly worker: UcxWorker,
     /** The registration of the pool an ArrayBuffer (a block view's buffer) belongs to. */
     private readonly memoryOf: (buffer: ArrayBufferLike) => UcxMemory | undefined,
+    /** Registers a pool (once; cached by the transport). */
+    private readonly register: (pool: KvPool) => Promise<UcxMemory>,
     private readonly opTimeoutMs: number,
   ) {}
 
@@ -64,7 +66,10 @@ export class UcxInbound {
         return; // closed (CANCELED) or the worker failed: no more UCX data comes in
       }
       try {
-        this.post(kvUcxHeaderCodec.decode(data), sink);
+        const h = kvUcxHeaderCodec.decode(data);
+        const pool = sink.targetPool?.(h.transferId, h.from);
+        if (pool !== undefined) await this.register(pool); // a pool attached since the handshake
+        this.post(h, sink);
       } catch {
         // Malformed, or a transfer this sender does not hold: nothing is posted, so its sends
         // time out at the sender, which falls back to NATS (and is refused there too).

@@ -68,7 +68,12 @@ export class UcxKvTransport implements KvTransport {
     this.options.fallback.listen(self, sink);
     const worker = this.ucx();
     if (worker === null) return;
-    this.inbound ??= new UcxInbound(worker, (b) => this.memoryByBuffer.get(b), this.opTimeoutMs);
+    this.inbound ??= new UcxInbound(
+      worker,
+      (b) => this.memoryByBuffer.get(b),
+      (pool) => this.register(pool),
+      this.opTimeoutMs,
+    );
     this.inbound.start(sink);
   }
 
@@ -91,7 +96,10 @@ export class UcxKvTransport implements KvTransport {
         if (job.signal.aborted) throw transferError('aborted', job.transferId, 'cancelled');
         if (err instanceof ServiceError && !(err.cause instanceof UcxError)) throw err;
         this.counts.ucxFailures++;
-        this.markBroken(key);
+        // A dead or unreachable peer run gets NATS from now on; after a timeout (a header the
+        // receiver refused, a slow batch) only this batch does.
+        const code = err instanceof ServiceError && err.cause instanceof UcxError ? err.cause.code : 'IO';
+        if (code === 'PEER_GONE' || !(await this.connected(key))) this.markBroken(key);
         job.onRetry?.();
       }
     }
@@ -215,6 +223,16 @@ export class UcxKvTransport implements KvTransport {
       this.endpoints.set(key, ep);
     }
     return ep;
+  }
+
+  /** True when the endpoint to this peer run was established (a failed connect is a broken peer). */
+  private async connected(key: string): Promise<boolean> {
+    const ep = this.endpoints.get(key);
+    if (ep === undefined) return false;
+    return ep.then(
+      () => true,
+      () => false,
+    );
   }
 
   /** One endpoint per peer run for life (UCX pairs endpoints by order); a broken one is not reused. */

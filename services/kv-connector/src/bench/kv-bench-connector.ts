@@ -68,7 +68,9 @@ export async function measureConnector(
   const bus = new NatsKvBus(client);
   const points: KvBenchPoint[] = [];
   try {
-    for (const shape of shapes) points.push(...(await measureShape(bus, shape, tokens, budgetBytes, log)));
+    // Each shape attaches fresh pools as a new run (epoch) of the P and D instances, as a restarted engine would.
+    for (const [i, shape] of shapes.entries())
+      points.push(...(await measureShape(bus, shape, i + 1, tokens, budgetBytes, log)));
   } finally {
     await client.close();
     await Promise.all(agents.map((a) => a.stop()));
@@ -79,6 +81,7 @@ export async function measureConnector(
 async function measureShape(
   bus: NatsKvBus,
   shape: KvShape,
+  epoch: number,
   tokens: readonly number[],
   budgetBytes: number,
   log: (line: string) => void,
@@ -92,7 +95,7 @@ async function measureShape(
       bus,
       agentId,
       instanceId,
-      instanceEpoch: 1,
+      instanceEpoch: epoch,
       leaseMs: 30_000,
       requestTimeoutMs: 30_000,
       onNotice: notices.on,
@@ -105,7 +108,7 @@ async function measureShape(
     new Uint8Array(dst.buffer()).fill(1); // touch the pages once, outside the timing
     const hs = (instanceId: string, agentId: string): Parameters<AgentLink['attach']>[1] => ({
       instanceId,
-      epoch: 1,
+      epoch,
       agentId,
       modelFingerprint: `bench-${shape.name}`,
       hashSeed: 'bench',
@@ -131,7 +134,7 @@ async function measureShape(
       const target = {
         agentId: 'bench-agent-d',
         instanceId: 'D',
-        instanceEpoch: 1,
+        instanceEpoch: epoch,
         blockIds,
         numTokens: n * BLOCK_SIZE,
       };
