@@ -69,7 +69,7 @@ export function checkTraceShape(spans: ReceivedSpan[], usage: Usage): void {
 /** The transfer span: every block of the prompt moved once, bytes = blocks x the pool's block size. */
 export function checkTransfer(kv: ReceivedSpan, blockBytes: number): void {
   const blocks = Math.ceil(PROMPT_TOKENS / BLOCK_SIZE);
-  assert.equal(kv.attributes[ATTR.kvTransport], 'nats');
+  assert.equal(kv.attributes[ATTR.kvTransport], 'ucx', 'the agent moves blocks over UCX by default');
   assert.equal(kv.attributes[ATTR.kvOutcome], 'sent');
   assert.equal(kv.attributes[ATTR.kvRetries], 0);
   assert.equal(kv.attributes[ATTR.kvBlocks], blocks);

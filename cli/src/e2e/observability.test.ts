@@ -201,7 +201,7 @@ describe('observability: traces, /metrics and the status page of a 1P1D cluster'
     const agent = await scrape('kv-agent');
     const blocks = Math.ceil(PROMPT_TOKENS / BLOCK_SIZE);
     assert.equal(
-      sumSamples(agent, 'pdserve:kv_transfer_bytes_total', { transport: 'nats' }),
+      sumSamples(agent, 'pdserve:kv_transfer_bytes_total', { transport: 'ucx' }),
       blocks * kvBlockBytes(),
     );
     assert.equal(sumSamples(agent, 'pdserve:kv_transfer_duration_seconds_count'), 1);

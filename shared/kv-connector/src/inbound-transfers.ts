@@ -24,6 +24,8 @@ interface Inbound {
   writes: Map<number, number>;
   /** Checksums of landed blocks taken since their last write (commit reads the rest itself). */
   landedCrcs: Map<number, number>;
+  /** Checksums of landed blocks still being taken (commit waits for them rather than read twice). */
+  checking: Set<Promise<void>>;
 }
 
 /** Publishes a notice to the instance that owns a transfer. */
@@ -80,6 +82,7 @@ export class InboundTransfers implements KvBlockSink {
         msg.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + msg.ttlMs + this.senderLeaseMs,
       writes: new Map(),
       landedCrcs: new Map(),
+      checking: new Set(),
     };
     this.byId.set(transferId, rec);
   }
@@ -153,14 +156,16 @@ export class InboundTransfers implements KvBlockSink {
     if (ids.some((b, k) => b !== (ids[0] as number) + k)) return; // not one range of the pool
     const stamps = indices.map((i) => rec.writes.get(i) ?? 0);
     const pool = rec.attachment.pool;
-    void blockChecksums(pool, (ids[0] as number) * pool.blockBytes, count)
+    const checked: Promise<void> = blockChecksums(pool, (ids[0] as number) * pool.blockBytes, count)
       .then((crcs) => {
         if (this.byId.get(transferId) !== rec) return;
         indices.forEach((i, k) => {
           if ((rec.writes.get(i) ?? 0) === stamps[k]) rec.landedCrcs.set(i, crcs[k] as number);
         });
       })
-      .catch(() => {}); // the commit reads the blocks itself
+      .catch(() => {}) // the commit reads the blocks itself
+      .finally(() => rec.checking.delete(checked));
+    rec.checking.add(checked);
   }
 
   private view(rec: Inbound, index: number): Uint8Array {
@@ -168,8 +173,11 @@ export class InboundTransfers implements KvBlockSink {
     return new Uint8Array(pool.buffer(), rec.blockIds[index]! * pool.blockBytes, pool.blockBytes);
   }
 
-  /** Sender `commit`: verifies every block, then notifies the decode engine. Idempotent. */
-  commit(msg: KvCommit): KvCommitReply {
+  /**
+   * Sender `commit`: verifies every block (checksums taken as blocks landed, the rest read from
+   * the mapped pool now), then notifies the decode engine. Idempotent.
+   */
+  async commit(msg: KvCommit): Promise<KvCommitReply> {
     const rec = this.find(msg.transferId);
     if (!samePeer(rec.sender, msg.from))
       throw transferError('aborted', msg.transferId, 'not reserved by this sender');
@@ -180,6 +188,10 @@ export class InboundTransfers implements KvBlockSink {
         msg.transferId,
         `${msg.blockCrcs.length} checksums for ${rec.blockIds.length} blocks`,
       );
+    await Promise.all([...rec.checking]);
+    if (this.byId.get(msg.transferId) !== rec)
+      throw transferError('aborted', msg.transferId, 'ended meanwhile');
+    if ((rec.state as Inbound['state']) === 'committed') return { status: 'committed', badBlocks: [] }; // a concurrent commit won
     const badBlocks: number[] = [];
     for (let i = 0; i < rec.blockIds.length; i++) {
       const crc = rec.landedCrcs.get(i) ?? blockChecksum(this.view(rec, i)); // read from the mapped pool
