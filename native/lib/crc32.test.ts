@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { crc32, crc32Accelerated, crc32Blocks, crc32PoolBlocks } from './crc32.js';
+import { crc32, crc32Accelerated, crc32PoolBlocks } from './crc32.js';
 import { KvPool } from './kv-pool.js';
 
 test('crc32 equals zlib for every length around the 16- and 64-byte folds, and with seeds', () => {
@@ -20,16 +20,6 @@ test('crc32 equals zlib for every length around the 16- and 64-byte folds, and w
   }
 });
 
-test('crc32Blocks gives each block its crc (off the JS thread) and checks its arguments', async () => {
-  const block = 4096 + 48;
-  const b = randomBytes(block * 37);
-  const crcs = await crc32Blocks(b, block);
-  assert.equal(crcs.length, 37);
-  for (let i = 0; i < 37; i++) assert.equal(crcs[i], zlibCrc32(b.subarray(i * block, (i + 1) * block)) >>> 0);
-  assert.throws(() => crc32Blocks(b.subarray(1), block), RangeError);
-  assert.throws(() => crc32Blocks(b, 0), RangeError);
-});
-
 test('crc32PoolBlocks checksums a range of a pool and keeps it mapped through a close()', async () => {
   const pool = new KvPool({ numBlocks: 8, blockSize: 16, layers: 2, kvHeads: 2, headDim: 32, dtype: 'f32' });
   const bytes = new Uint8Array(pool.buffer());
@@ -40,4 +30,16 @@ test('crc32PoolBlocks checksums a range of a pool and keeps it mapped through a 
   pool.close(); // the native task holds the mapping
   assert.deepEqual([...(await pending)], expected);
   assert.throws(() => crc32PoolBlocks(pool, 0, b, b), /closed/);
+});
+
+test('crc32PoolBlocks refuses ranges outside the pool or not of whole blocks', () => {
+  const pool = new KvPool({ numBlocks: 4, blockSize: 16, layers: 1, kvHeads: 1, headDim: 8, dtype: 'f32' });
+  const b = pool.blockBytes;
+  try {
+    assert.throws(() => crc32PoolBlocks(pool, 3 * b, 2 * b, b), RangeError);
+    assert.throws(() => crc32PoolBlocks(pool, 0, b + 1, b), RangeError);
+    assert.throws(() => crc32PoolBlocks(pool, 0, b, 0), RangeError);
+  } finally {
+    pool.close();
+  }
 });

@@ -3,7 +3,6 @@ import type { KvPool, NativeKvPool } from './kv-pool.js';
 
 interface Crc32Addon {
   crc32(bytes: Uint8Array, seed?: number): number;
-  crc32Blocks(bytes: Uint8Array, blockBytes: number): Promise<Uint32Array>;
   crc32PoolBlocks(
     pool: NativeKvPool,
     offset: number,
@@ -22,19 +21,9 @@ export function crc32(bytes: Uint8Array, seed = 0): number {
 }
 
 /**
- * The crc32 of every `blockBytes`-long slice of `bytes`, computed off the JS thread on the native
- * thread pool. `bytes` must hold whole blocks and must not change until the Promise settles.
- */
-export function crc32Blocks(bytes: Uint8Array, blockBytes: number): Promise<Uint32Array> {
-  if (!Number.isSafeInteger(blockBytes) || blockBytes < 1)
-    throw new RangeError('blockBytes must be a positive integer');
-  if (bytes.byteLength % blockBytes !== 0) throw new RangeError('bytes must hold whole blocks of blockBytes');
-  return loadAddon<Crc32Addon>().crc32Blocks(bytes, blockBytes);
-}
-
-/**
- * crc32Blocks over `bytes` bytes of a KvPool from `offset`: the pool stays mapped until it
- * settles, even if it is closed meanwhile (a view of it would be detached under the threads).
+ * The crc32 of every `blockBytes`-long block of `bytes` bytes of a KvPool from `offset`, taken on
+ * one thread off the JS thread (concurrent calls run on libuv's pool). The pool stays mapped until
+ * it settles, even if it is closed meanwhile (a view of it would be detached under the thread).
  */
 export function crc32PoolBlocks(
   pool: KvPool,
@@ -44,6 +33,7 @@ export function crc32PoolBlocks(
 ): Promise<Uint32Array> {
   if (!Number.isSafeInteger(blockBytes) || blockBytes < 1)
     throw new RangeError('blockBytes must be a positive integer');
+  if (bytes % blockBytes !== 0) throw new RangeError('bytes must hold whole blocks of blockBytes');
   return loadAddon<Crc32Addon>().crc32PoolBlocks(pool.native, offset, bytes, blockBytes);
 }
 

@@ -1,6 +1,6 @@
 export { benchLinear, measureFmaPeak, measureReadBandwidth } from './bench-primitives.js';
 export { type CpuInfo, cpuInfo } from './cpu.js';
-export { crc32, crc32Accelerated, crc32Blocks, crc32PoolBlocks } from './crc32.js';
+export { crc32, crc32Accelerated, crc32PoolBlocks } from './crc32.js';
 export { bf16ToF32, dequantizeQ8_0, f16ToF32, f32ToBf16, f32ToF16, quantizeQ8_0 } from './dtype-convert.js';
 export { type KvDtype, KvPool, type KvPoolLayout, type KvPoolOptions } from './kv-pool.js';
 export { type DType, Linear, type LinearStore, quantizeQ8_0Native, sourceBytes } from './linear.js';

@@ -1,6 +1,5 @@
-// JS binding of kernels/crc32.h: crc32(bytes, seed) (sync) and crc32Blocks(bytes, blockBytes)
-// (every blockBytes-long slice's crc, off the JS thread, the slices spread over the thread pool)
-// and crc32PoolBlocks (the same over a range of a KvPool, which it keeps mapped meanwhile).
+// JS binding of kernels/crc32.h: crc32(bytes, seed) (sync) and crc32PoolBlocks (the crc of every
+// block of a range of a KvPool, off the JS thread, the pool kept mapped meanwhile).
 #include <napi.h>
 
 #include <memory>
@@ -11,7 +10,6 @@
 #include "kernels/crc32.h"
 #include "runtime/async.h"
 #include "runtime/registry.h"
-#include "runtime/thread-pool.h"
 
 namespace pds {
 namespace {
@@ -23,31 +21,11 @@ Napi::Value Crc32(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, crc32(seed, bytes.Data(), bytes.ByteLength()));
 }
 
-/// crc32Blocks(bytes, blockBytes): Promise<Uint32Array> with one crc per block of `bytes`.
-Napi::Value Crc32Blocks(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto bytes = args::typed<uint8_t>(env, info[0], "bytes");
-  int64_t block = args::positive(env, info[1], "blockBytes");
-  if (bytes.ByteLength() % static_cast<size_t>(block) != 0)
-    throw Napi::RangeError::New(env, "bytes must hold whole blocks of blockBytes");
-  size_t n = bytes.ByteLength() / static_cast<size_t>(block);
-  auto out = std::make_shared<std::vector<uint32_t>>(n);
-  const uint8_t* data = bytes.Data();
-  auto work = [out, data, block, n] {
-    ThreadPool::global().parallelFor(static_cast<int64_t>(n), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; i++) (*out)[i] = crc32(0, data + i * block, static_cast<size_t>(block));
-    });
-  };
-  auto done = [out](Napi::Env e) {
-    auto arr = Napi::Uint32Array::New(e, out->size());
-    for (size_t i = 0; i < out->size(); i++) arr[i] = (*out)[i];
-    return arr.As<Napi::Value>();
-  };
-  return runAsync(env, work, done, {info[0]});
-}
-
-/// crc32PoolBlocks(pool, offset, bytes, blockBytes): like crc32Blocks over a range of a KvPool,
-/// holding the pool's mapping until done (a close() meanwhile cannot unmap it under the threads).
+/// crc32PoolBlocks(pool, offset, bytes, blockBytes): Promise<Uint32Array> with the crc of every
+/// blockBytes-long block of the range, holding the pool's mapping until done (a close() meanwhile
+/// cannot unmap it under the thread). One libuv thread per call, not the native thread pool: the
+/// KV connector checksums each run of blocks right before it is sent and right after it lands,
+/// while the data moves on the other cores, so a call must not take every core.
 Napi::Value Crc32PoolBlocks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<KvPool> pool = unwrapKvPool(env, info[0]);
@@ -61,9 +39,7 @@ Napi::Value Crc32PoolBlocks(const Napi::CallbackInfo& info) {
   auto out = std::make_shared<std::vector<uint32_t>>(n);
   const uint8_t* data = static_cast<const uint8_t*>(pool->data()) + offset;
   auto work = [out, data, block, n, pool] {
-    ThreadPool::global().parallelFor(static_cast<int64_t>(n), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; i++) (*out)[i] = crc32(0, data + i * block, static_cast<size_t>(block));
-    });
+    for (size_t i = 0; i < n; i++) (*out)[i] = crc32(0, data + i * block, static_cast<size_t>(block));
   };
   auto done = [out](Napi::Env e) {
     auto arr = Napi::Uint32Array::New(e, out->size());
@@ -75,7 +51,6 @@ Napi::Value Crc32PoolBlocks(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32", Napi::Function::New(env, Crc32));
-  exports.Set("crc32Blocks", Napi::Function::New(env, Crc32Blocks));
   exports.Set("crc32PoolBlocks", Napi::Function::New(env, Crc32PoolBlocks));
   exports.Set("crc32Accelerated", Napi::Boolean::New(env, crc32Accelerated()));
 }
