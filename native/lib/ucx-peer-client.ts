@@ -17,6 +17,7 @@ export type PeerCommand =
   | { cmd: 'echo'; tag: string }
   | { cmd: 'recv-into'; tag: string; offset: number; bytes: number; count: number }
   | { cmd: 'pending-recv'; tag: string }
+  | { cmd: 'send-from'; tag: string; offset: number; bytes: number }
   | { cmd: 'exit'; how: 'return' | 'process.exit'; close: boolean };
 
 /** Fills `bytes` with a cheap seeded pattern (xorshift32 words). */

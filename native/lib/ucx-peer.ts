@@ -56,6 +56,10 @@ async function main(): Promise<void> {
       case 'recv-into':
         for (let i = 0; i < c.count; i++) await worker.recvInto(BigInt(c.tag), memory, c.offset, c.bytes);
         return {};
+      case 'send-from':
+        if (!ep) throw new Error('send-from before connect');
+        await ep.sendFrom(BigInt(c.tag), memory, c.offset, c.bytes);
+        return {};
       case 'pending-recv':
         worker.recvTag(BigInt(c.tag), { timeoutMs: 60_000 }).catch(() => {});
         return {};

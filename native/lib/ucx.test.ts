@@ -108,6 +108,12 @@ for (const t of transports) {
       worker = UcxWorker.create({ config: t.config, timeoutMs: 10_000 });
       pool = new KvPool(layout);
       ep = await worker.connect(peer.hello.address, { errorMode: t.errorMode, peerPid: peer.hello.pid });
+      await peer.request({
+        cmd: 'connect',
+        address: b64(worker.address),
+        errorMode: t.errorMode,
+        peerPid: process.pid,
+      });
     });
     after(async () => {
       await ep.close();
@@ -161,12 +167,6 @@ for (const t of transports) {
     });
 
     test('tag messages go both ways', async () => {
-      await peer.request({
-        cmd: 'connect',
-        address: b64(worker.address),
-        errorMode: t.errorMode,
-        peerPid: process.pid,
-      });
       const echoed = peer.request<{ bytes: number }>({ cmd: 'echo', tag: '4096' });
       const reply = worker.recvTag(4097n);
       const msg = new TextEncoder().encode('reserve blocks 1..8');
@@ -175,6 +175,48 @@ for (const t of transports) {
       assert.equal(got.tag, 4097n);
       assert.deepEqual(Buffer.from(got.data), Buffer.from(msg));
       assert.equal((await echoed).bytes, msg.byteLength);
+    });
+
+    test('a cancelled receive into a pool settles only once nothing more writes its range', async () => {
+      // Cancelled at varying moments: before the message matched (CANCELED at once), while its
+      // bytes are being pulled (UCX finishes them first), or after it landed. In every case the
+      // range must not change once the receive settled: the caller frees those blocks then.
+      const region = new Uint8Array(pool.buffer());
+      const mem = await worker.register(pool);
+      const bytes = 60 * BLOCK;
+      const outcomes = new Set<string>();
+      for (let round = 0; round < 12; round++) {
+        region.fill(0);
+        await peer.request({ cmd: 'fill', seed: 40 + round });
+        const tag = BigInt(6000 + round);
+        const abort = new AbortController();
+        const recv = worker.recvInto(tag, mem, 0, bytes, { signal: abort.signal });
+        const sent = peer.request({ cmd: 'send-from', tag: String(tag), offset: 0, bytes });
+        await new Promise((r) => setTimeout(r, round / 2)); // the moment of the cancel, not a wait for an event
+        abort.abort();
+        outcomes.add(
+          await recv.then(
+            () => 'landed',
+            (e: unknown) => (e instanceof UcxError ? e.code : String(e)),
+          ),
+        );
+        const settled = Buffer.from(region.subarray(0, bytes));
+        // A send the cancelled receive never matched lands here instead, past the range.
+        const drainAbort = new AbortController();
+        const drain = worker.recvInto(tag, mem, 64 * BLOCK, bytes, { signal: drainAbort.signal });
+        await sent;
+        drainAbort.abort();
+        await drain.catch(() => {});
+        assert.ok(
+          Buffer.from(region.subarray(0, bytes)).equals(settled),
+          `round ${round}: written after it settled`,
+        );
+      }
+      assert.ok(
+        [...outcomes].every((o) => o === 'landed' || o === 'CANCELED'),
+        [...outcomes].join(),
+      );
+      await mem.close();
     });
   });
 

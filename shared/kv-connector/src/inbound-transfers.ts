@@ -47,8 +47,11 @@ export class InboundTransfers implements KvBlockSink {
   constructor(
     private readonly notify: NoticeSink,
     private readonly senderLeaseMs: number,
-    /** Called whenever a transfer is forgotten (its transport stops taking data for it). */
-    private readonly onForget: (transferId: string) => void = () => {},
+    /**
+     * Called whenever a transfer is forgotten: its transport stops taking data for it, and the
+     * Promise settles once nothing more can land in its blocks.
+     */
+    private readonly onForget: (transferId: string) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   get size(): number {
@@ -223,7 +226,7 @@ export class InboundTransfers implements KvBlockSink {
     if (rec === undefined || !samePeer(rec.sender, from)) return false;
     if (rec.state !== 'committed')
       throw transferError('invalid_request', transferId, 'released before commit');
-    this.forget(transferId);
+    void this.forget(transferId);
     return true;
   }
 
@@ -231,7 +234,7 @@ export class InboundTransfers implements KvBlockSink {
   cancel(transferId: string, attachment: PoolAttachment): boolean {
     const rec = this.byId.get(transferId);
     if (rec === undefined || rec.attachment !== attachment) return false;
-    this.forget(transferId);
+    void this.forget(transferId); // the agent awaits the transport's quiesce itself
     return true;
   }
 
@@ -254,31 +257,37 @@ export class InboundTransfers implements KvBlockSink {
         continue;
       }
       if (rec.senderExpiresAt > now) continue;
-      if (rec.state === 'committed') this.forget(rec.transferId);
+      if (rec.state === 'committed') void this.forget(rec.transferId);
       else this.end(rec, `the lease of sender agent ${rec.sender.agentId} expired`);
     }
   }
 
   /** The instance went away: its transfers are dropped (nobody is left to notify). */
   dropInstance(attachment: PoolAttachment): void {
-    for (const rec of [...this.byId.values()]) if (rec.attachment === attachment) this.forget(rec.transferId);
+    for (const rec of [...this.byId.values()])
+      if (rec.attachment === attachment) void this.forget(rec.transferId);
   }
 
-  private forget(transferId: string): void {
+  private forget(transferId: string): Promise<void> {
     this.byId.delete(transferId);
-    this.onForget(transferId);
+    return this.onForget(transferId);
   }
 
+  /** Forgets it and, once nothing more can land in its blocks, tells the engine (which frees them). */
   private end(rec: Inbound, reason: string): void {
-    this.forget(rec.transferId);
+    const quiet = this.forget(rec.transferId);
     if (rec.state === 'committed') return;
     const error = transferError('aborted', rec.transferId, reason).toWire();
-    this.notify(rec.attachment.instanceId, {
-      transferId: rec.transferId,
-      requestId: rec.requestId,
-      outcome: 'failed',
-      error,
-    });
+    void quiet
+      .catch(() => {})
+      .then(() =>
+        this.notify(rec.attachment.instanceId, {
+          transferId: rec.transferId,
+          requestId: rec.requestId,
+          outcome: 'failed',
+          error,
+        }),
+      );
   }
 
   private find(transferId: string): Inbound {

@@ -73,7 +73,11 @@ export class KvAgent {
     this.leaseMs = options.leaseMs ?? 10_000;
     const notify = (instanceId: string, notice: KvTransferNotice) => this.notify(instanceId, notice);
     this.attachments = new PoolAttachments((a, why) => this.dropped(a, why));
-    this.inbound = new InboundTransfers(notify, this.leaseMs, (id) => void options.transport.quiesce?.(id));
+    this.inbound = new InboundTransfers(
+      notify,
+      this.leaseMs,
+      (id) => options.transport.quiesce?.(id) ?? Promise.resolve(),
+    );
     this.outbound = new OutboundTransfers({
       bus: options.bus,
       self: this.self,

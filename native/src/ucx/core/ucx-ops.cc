@@ -202,7 +202,15 @@ void UcxWorker::cancel(uint64_t op) {
     auto it = ops_.find(op);
     if (it == ops_.end() || it->second->kind != kRecv || it->second->delivered || !it->second->recvReq) return;
     Op* o = it->second.get();
-    deliver(o, "CANCELED", "UCX receive canceled");
+    if (o->cancelRequested) return;
+    if (o->mem) {
+      // Into registered memory: reported when UCX finishes the request (at once where it was
+      // not matched yet; a transfer under way lands or fails first).
+      o->cancelRequested = true;
+      o->noteError(UCS_ERR_CANCELED);
+    } else {
+      deliver(o, "CANCELED", "UCX receive canceled");
+    }
     ucp_request_cancel(worker_, o->recvReq);  // completes (and may erase) the op
   });
 }

@@ -59,6 +59,10 @@ struct Op {
   bool hasDeadline = false;
   Clock::time_point deadline;
   bool delivered = false, timedOut = false;
+  // A receive into registered memory that was cancelled or timed out: ucp_request_cancel was
+  // called, and its Completion waits for UCX to finish the request (a matched rendezvous goes on
+  // writing the region until it completes, so reporting earlier would let JS free the blocks).
+  bool cancelRequested = false;
   bool issuedAll = false;  // no more requests will be issued
   int outstanding = 0;     // UCX requests not yet completed
   ucs_status_t error = UCS_OK;

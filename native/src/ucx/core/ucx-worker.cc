@@ -134,7 +134,7 @@ int UcxWorker::nextDeadlineMs() const {
   auto now = Clock::now();
   auto best = std::chrono::milliseconds(1000);
   for (auto& [id, op] : ops_) {
-    if (!op->hasDeadline || op->delivered) continue;
+    if (!op->hasDeadline || op->delivered || op->cancelRequested) continue;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(op->deadline - now) + std::chrono::milliseconds(1);
     best = std::min(best, std::max(left, std::chrono::milliseconds(0)));
   }
@@ -145,10 +145,15 @@ void UcxWorker::expireDeadlines() {
   auto now = Clock::now();
   std::vector<Op*> due;
   for (auto& [id, op] : ops_)
-    if (op->hasDeadline && !op->delivered && now >= op->deadline) due.push_back(op.get());
+    if (op->hasDeadline && !op->delivered && !op->cancelRequested && now >= op->deadline) due.push_back(op.get());
   for (Op* op : due) {
     op->timedOut = true;
-    deliver(op, "TIMEOUT", "UCX operation timed out");
+    if (op->kind == kRecv && op->mem && op->recvReq) {
+      op->cancelRequested = true;  // reported once UCX finishes it (see Op::cancelRequested)
+      op->noteError(UCS_ERR_CANCELED);
+    } else {
+      deliver(op, "TIMEOUT", "UCX operation timed out");
+    }
     if (op->kind == kRecv && op->recvReq) ucp_request_cancel(worker_, op->recvReq);  // may finish op
   }
 }
