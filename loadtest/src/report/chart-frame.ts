@@ -27,7 +27,7 @@ export class ChartFrame {
   constructor(readonly spec: FrameSpec) {
     this.width = spec.width ?? 640;
     this.height = spec.height ?? 340;
-    this.right = this.width - 150;
+    this.right = this.width - 180; // room for legend names of about 24 characters
     this.bottom = this.height - 48;
     this.xTicks = niceTicks(spec.xRange[0], spec.xRange[1]);
     this.yTicks = niceTicks(spec.yRange[0], spec.yRange[1]);
