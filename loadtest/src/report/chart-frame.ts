@@ -50,6 +50,7 @@ export class ChartFrame {
     const { width: w, height: h, spec } = this;
     const parts = [
       `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">`,
+      `<title>${escapeXml(spec.title)}</title>`, // what a screen reader or image viewer names it
       `<text class="title" x="${w / 2}" y="20" text-anchor="middle">${escapeXml(spec.title)}</text>`,
     ];
     for (const t of this.xTicks) {

@@ -21,7 +21,8 @@ export function reportSvgs(html: string, heading: string): string[] {
   const svgs = section.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
   if (svgs.length === 0) throw new ReportChartsMissingError(`section '${heading}' has no chart`);
   return svgs.map((svg) => {
-    const open = svg.indexOf('>') + 1;
+    const title = svg.indexOf('</title>');
+    const open = title < 0 ? svg.indexOf('>') + 1 : title + '</title>'.length; // the title stays first
     const background = '<rect width="100%" height="100%" fill="#fff"/>';
     return `${svg.slice(0, open)}<style>\n${rules}\ntext { font-family: system-ui, sans-serif; }\n</style>${background}${svg.slice(open)}\n`;
   });
