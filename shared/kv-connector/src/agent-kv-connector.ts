@@ -98,9 +98,16 @@ export class AgentKvConnector implements KvConnector {
     return this.worker.getHandshakeMetadata().kvLayout;
   }
 
-  /** InstanceInfo.kvConnector for this instance. */
+  /**
+   * InstanceInfo.kvConnector for this instance: the transports the agent announced when it took
+   * the attachment (preferred first; `in-memory`, which discovery does not name, left out), or
+   * `['nats']` (the agent service's fallback, spoken by each of its agents) until the agent
+   * attached the pool.
+   */
   endpoint(): KvConnectorEndpoint {
-    return { agentId: this.options.agentId, transports: ['nats'] };
+    const agent = this.link.agent;
+    const transports = agent === null ? ['nats' as const] : agent.transports.filter(isEndpointTransport);
+    return { agentId: this.options.agentId, transports };
   }
 
   stats(): AgentKvConnectorStats {
@@ -111,4 +118,8 @@ export class AgentKvConnector implements KvConnector {
   close(): Promise<void> {
     return this.worker.shutdown();
   }
+}
+
+function isEndpointTransport(kind: string): kind is KvConnectorEndpoint['transports'][number] {
+  return kind === 'ucx' || kind === 'nats';
 }

@@ -37,9 +37,10 @@ const GREEDY = { temperature: 0, maxTokens: 6 };
 const SEEDED = { temperature: 0.8, seed: 42, maxTokens: 6 };
 
 /**
- * The KV connector conformance suite: every implementation (in-memory, nats, and ucx to come)
- * runs it through its fabric. Engines are EngineCores over PoolFakeExecutor, whose output depends
- * on the bytes in its pool, so "decode continues as colocated" checks the transferred bytes too.
+ * The KV connector conformance suite: every implementation (in-memory, nats, and ucx over shared
+ * memory and over TCP) runs it through its fabric. Engines are EngineCores over PoolFakeExecutor,
+ * whose output depends on the bytes in its pool, so "decode continues as colocated" checks the
+ * transferred bytes too.
  */
 export function runKvConnectorConformance(name: string, makeFabric: () => Promise<KvTestFabric>): void {
   describe(`KV connector conformance: ${name}`, () => {

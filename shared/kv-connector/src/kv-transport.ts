@@ -59,8 +59,9 @@ export interface KvSendResult {
  * commit, release travel on the agent's bus whatever the transport). The agent calls `listen`
  * once at start and `send` for each batch of staged blocks; the receiver verifies every block's
  * crc32 at commit, so a transport that cannot acknowledge per block (an RMA put) is caught there
- * and the blocks are sent again. Implementations: NatsChunkTransport (chunked request/reply,
- * per-chunk crc and retries), DirectCopyTransport (in-process put, the test double); UCX next.
+ * and the blocks are sent again. Implementations: UcxKvTransport (tagged UCX messages received
+ * straight into the decode pool, NATS behind it), NatsChunkTransport (chunked request/reply,
+ * per-chunk crc and retries), DirectCopyTransport (in-process put, the test double).
  */
 export interface KvTransport {
   readonly kind: KvTransportKind;

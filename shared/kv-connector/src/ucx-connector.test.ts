@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AgentKvConnector } from './agent-kv-connector.js';
 import { colocated, disaggregate, prompt } from './conformance-helpers.js';
 import { conformanceContext, runKvConnectorConformance } from './kv-connector-conformance.js';
+import { natsFabric } from './nats-fabric.js';
+import { TestCluster } from './test-cluster.js';
 import { ucxFabric } from './ucx-fabric.js';
 
 const SHM = 'posix,sysv,cma,self';
@@ -46,5 +49,42 @@ describe('ucx transport negotiation and fallback', () => {
     assert.equal(s.ucxBatches, 0);
     assert.equal(s.ucxFailures, 1);
     assert.ok(s.fallbackBatches > 0);
+  });
+});
+
+describe('advertised KV connector endpoint', () => {
+  it("names the transports of the engine's agent once attached, UCX first", async () => {
+    const cluster = new TestCluster(await ucxFabric({ tls: SHM }));
+    try {
+      await cluster.agent('agent-p');
+      const detached = new AgentKvConnector({
+        bus: await cluster.fabric.bus('Q'),
+        instanceId: 'Q',
+        epoch: 1,
+        agentId: 'agent-p',
+        modelFingerprint: 'fake-model',
+        hashSeed: 'seed',
+      });
+      assert.deepEqual(
+        detached.endpoint(),
+        { agentId: 'agent-p', transports: ['nats'] },
+        'before the attach',
+      );
+      const p = await cluster.engine('P', 'agent-p');
+      assert.deepEqual(p.connector.endpoint(), { agentId: 'agent-p', transports: ['ucx', 'nats'] });
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('names NATS alone for an agent without UCX', async () => {
+    const cluster = new TestCluster(await natsFabric());
+    try {
+      await cluster.agent('agent-p');
+      const p = await cluster.engine('P', 'agent-p');
+      assert.deepEqual(p.connector.endpoint(), { agentId: 'agent-p', transports: ['nats'] });
+    } finally {
+      await cluster.close();
+    }
   });
 });

@@ -36,9 +36,10 @@ export interface UcxKvTransportStats {
  * per run of blocks contiguous on both sides, from its registered pool; the receiver posts each
  * run's receive straight into the decode pool's blocks and pulls the bytes by rendezvous (one cma
  * copy on one host, an RDMA read where there is RDMA). Sends are synchronous: a batch resolves
- * once every run landed, so the commit's per-block checksums (read from the mapped pool) follow
- * the data. A peer without UCX, one that cannot be reached, or a failed batch goes over the
- * fallback (NATS) instead; `send` reports which path moved it.
+ * once every run landed, so the commit follows the data. The receiver checksums each run's blocks
+ * as the run lands (InboundTransfers.landed); the commit reads from the mapped pool only the
+ * blocks not checksummed yet. A peer without UCX, one that cannot be reached, or a failed batch
+ * goes over the fallback (NATS) instead; `send` reports which path moved it.
  */
 export class UcxKvTransport implements KvTransport {
   readonly kind = 'ucx' as const;

@@ -130,7 +130,11 @@ export class EngineService {
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new ServiceError('internal', `instance ${this.info.id} was already started`);
-    await this.connector?.ready();
+    if (this.connector !== null) {
+      await this.connector.ready();
+      // Attached: discovery gets the transports the agent announced, not the placeholder.
+      this.info.kvConnector = this.connector.endpoint();
+    }
     const client = this.#options.client;
     const submit = subjects.submit(this.info.model, this.info.id);
     this.#subscriptions = [
