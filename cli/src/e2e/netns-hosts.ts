@@ -15,8 +15,30 @@ export interface TwoHosts {
   b: NetnsHost;
   /** A's address on its link to the root namespace (what the test's HTTP client reaches). */
   aFromRoot: string;
+  /**
+   * Resolves once every veth end is operationally up (a link set up a moment ago may not carry
+   * yet: a UCX worker started then leaves it out of its address, and nothing can reach it).
+   */
+  linksUp(): Promise<void>;
   /** Deletes both namespaces (and with them the veth links); idempotent, never throws. */
   cleanup(): void;
+}
+
+/** Polls `ip link` (the kernel has no simpler signal for a veth's carrier) for at most 5 s. */
+async function waitForLinksUp(links: readonly [string | null, string][], timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const down = links.filter(([ns, dev]) => {
+      const r = spawnSync('ip', [...(ns === null ? [] : ['-n', ns]), '-o', 'link', 'show', 'dev', dev], {
+        encoding: 'utf8',
+      });
+      return !/ state UP /.test(r.stdout ?? '');
+    });
+    if (down.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`links still down after ${timeoutMs} ms: ${down.map(([, d]) => d).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function ip(args: string[]): { ok: boolean; err: string } {
@@ -100,7 +122,14 @@ export function createTwoHosts(): TwoHosts {
     cleanup();
     throw error;
   }
+  const links: [string | null, string][] = [
+    [nsA, `pda${tag}`],
+    [nsB, `pdb${tag}`],
+    [nsA, `pdra${tag}`],
+    [null, `pdr${tag}`],
+  ];
   return {
+    linksUp: () => waitForLinksUp(links),
     a: { name: nsA, address: net(1), exec: ['ip', 'netns', 'exec', nsA] },
     b: { name: nsB, address: net(2), exec: ['ip', 'netns', 'exec', nsB] },
     aFromRoot: net(6),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { parsePrometheusText, sumSamples } from '@pdserve/telemetry';
 import { ChildService } from '../serve/child-service.js';
 import { NatsServerProcess } from '../serve/nats-server-process.js';
 import { SERVICE_MAINS } from '../serve/service-paths.js';
@@ -31,6 +32,7 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
   const services: ChildService[] = [];
   const lines: string[] = [];
   let url = '';
+  let agentMetricsUrl = '';
 
   const start = (
     host: NetnsHost,
@@ -38,11 +40,13 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
     main: string,
     args: string[],
     readyWhen?: (l: string) => boolean,
+    env: Record<string, string> = {},
   ) => {
     const child = new ChildService({
       name,
       command: host.exec[0],
       args: [...host.exec.slice(1), process.execPath, main, ...args],
+      env: { ...process.env, ...env },
       log: (line) => lines.push(line),
       ...(readyWhen === undefined ? {} : { readyWhen }),
     });
@@ -53,17 +57,28 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
   before(async () => {
     stopOnExit(() => [...services, ...(nats ? [nats.service] : [])]);
     hosts = createTwoHosts();
+    await hosts.linksUp();
     nats = await NatsServerProcess.start({
       host: hosts.a.address,
       wrap: hosts.a.exec,
       log: (l) => lines.push(l),
     });
     const agentReady = (l: string) => l.startsWith('{"ready":true');
+    // The namespaces share one kernel, so UCX would take shared memory between them; separate
+    // hosts could not, so the agents are limited to TCP, over the veth link.
     const agent = (id: string) => ['--nats.servers', nats.url, '--agent-id', id];
-    await Promise.all([
-      start(hosts.a, 'agent-a', SERVICE_MAINS.kvConnector, agent('agent-a'), agentReady),
-      start(hosts.b, 'agent-b', SERVICE_MAINS.kvConnector, agent('agent-b'), agentReady),
+    const [agentA] = await Promise.all([
+      start(
+        hosts.a,
+        'agent-a',
+        SERVICE_MAINS.kvConnector,
+        [...agent('agent-a'), '--metrics-port', '0', '--metrics-host', hosts.aFromRoot],
+        agentReady,
+        { UCX_TLS: 'tcp' },
+      ),
+      start(hosts.b, 'agent-b', SERVICE_MAINS.kvConnector, agent('agent-b'), agentReady, { UCX_TLS: 'tcp' }),
     ]);
+    agentMetricsUrl = String(agentA.metricsUrl);
     const engine = [
       '--nats',
       nats.url,
@@ -147,6 +162,13 @@ describe('two hosts: prefill and decode in separate network namespaces', { skip:
       10_000,
       'the prefill instance on A to report the long prompt',
     );
+    // The long prompt's KV went from A to B over UCX (TCP), not the NATS fallback.
+    const sent = parsePrometheusText(await (await fetch(agentMetricsUrl)).text());
+    assert.ok(
+      sumSamples(sent, 'pdserve:kv_transfer_bytes_total', { transport: 'ucx' }) > 0,
+      `no bytes over UCX: ${lines.filter((l) => l.includes('UCX')).join('\n')}`,
+    );
+    assert.equal(sumSamples(sent, 'pdserve:kv_transfer_bytes_total', { transport: 'nats' }), 0);
   });
 
   it('runs each service in its host namespace and NATS on an address of host A', () => {
