@@ -18,6 +18,8 @@ interface Inbound {
   /** The sender run bound by `reserve`; null while open. */
   sender: KvPeerRef | null;
   senderExpiresAt: number;
+  /** The lease the sender stated in `reserve` (else the receiver's own). */
+  senderLeaseMs: number;
   /** While open: failed if no sender reserved it by then. */
   openExpiresAt: number;
   /** Writes handed out per block index (a checksum taken across a write is thrown away). */
@@ -80,6 +82,7 @@ export class InboundTransfers implements KvBlockSink {
       state: 'open',
       sender: null,
       senderExpiresAt: 0,
+      senderLeaseMs: this.senderLeaseMs,
       // A lease later than the engine's own timeout: a backstop for an engine that lost track.
       openExpiresAt:
         msg.ttlMs === undefined ? Number.POSITIVE_INFINITY : now + msg.ttlMs + this.senderLeaseMs,
@@ -115,7 +118,8 @@ export class InboundTransfers implements KvBlockSink {
     if (rec.state === 'committed') return;
     rec.sender = msg.from;
     rec.state = 'reserved';
-    rec.senderExpiresAt = now + this.senderLeaseMs;
+    rec.senderLeaseMs = msg.leaseMs ?? this.senderLeaseMs;
+    rec.senderExpiresAt = now + rec.senderLeaseMs;
   }
 
   targetBlock(transferId: string, from: KvPeerRef, index: number): Uint8Array {
@@ -239,12 +243,15 @@ export class InboundTransfers implements KvBlockSink {
   }
 
   /** Sender `renew`: extends the sender lease of its transfers; returns those it does not hold. */
-  renew(from: KvPeerRef, transferIds: readonly string[], now: number): string[] {
+  renew(from: KvPeerRef, transferIds: readonly string[], now: number, leaseMs?: number): string[] {
     const unknown: string[] = [];
     for (const id of transferIds) {
       const rec = this.byId.get(id);
       if (rec === undefined || !samePeer(rec.sender, from)) unknown.push(id);
-      else rec.senderExpiresAt = now + this.senderLeaseMs;
+      else {
+        if (leaseMs !== undefined) rec.senderLeaseMs = leaseMs;
+        rec.senderExpiresAt = now + rec.senderLeaseMs;
+      }
     }
     return unknown;
   }

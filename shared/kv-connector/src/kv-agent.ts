@@ -85,6 +85,7 @@ export class KvAgent {
       notify,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
       maxCommitAttempts: options.maxCommitAttempts ?? 3,
+      leaseMs: this.leaseMs,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
     });
   }

@@ -22,6 +22,8 @@ export interface OutboundContext {
   self: KvPeerRef;
   transport: KvTransport;
   requestTimeoutMs: number;
+  /** This agent's sender lease, stated in `reserve`. */
+  leaseMs: number;
   /** Rounds of re-sending blocks a commit found bad before giving up. */
   maxCommitAttempts: number;
   /** The handshake with the target's agent for this pair of instances (cached by the agent). */
@@ -162,6 +164,7 @@ export class OutboundTransfer {
         targetEpoch: this.target.instanceEpoch,
         numBlocks: this.target.blockIds.length,
         blockBytes: this.source.pool.blockBytes,
+        leaseMs: this.ctx.leaseMs,
       },
       kvAckCodec,
       { timeoutMs: this.ctx.requestTimeoutMs },

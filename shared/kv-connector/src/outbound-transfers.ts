@@ -23,6 +23,8 @@ export interface OutboundTransfersOptions {
   notify: NoticeSink;
   requestTimeoutMs: number;
   maxCommitAttempts: number;
+  /** This agent's sender lease, stated in reserve and renew (it renews every third of it). */
+  leaseMs: number;
   observer?: KvTransferObserver;
 }
 
@@ -100,7 +102,12 @@ export class OutboundTransfers {
       const { unknown } = await this.options.bus.request(
         subjects.kvXfer(peer.agentId, 'renew'),
         kvRenewCodec,
-        { from: this.options.self, toEpoch: peer.epoch, transferIds: transfers.map((t) => t.transferId) },
+        {
+          from: this.options.self,
+          toEpoch: peer.epoch,
+          transferIds: transfers.map((t) => t.transferId),
+          leaseMs: this.options.leaseMs,
+        },
         kvRenewReplyCodec,
         { timeoutMs: this.options.requestTimeoutMs },
       );

@@ -71,7 +71,7 @@ export function serveXfer(
     }),
     serve('renew', kvRenewCodec, kvRenewReplyCodec, (m) => {
       epochOk(m.toEpoch);
-      return { unknown: inbound.renew(m.from, m.transferIds, Date.now()) };
+      return { unknown: inbound.renew(m.from, m.transferIds, Date.now(), m.leaseMs) };
     }),
   ];
 }

@@ -46,6 +46,11 @@ export interface KvReserve extends KvXferHeader {
   targetEpoch: number;
   numBlocks: number;
   blockBytes: number;
+  /**
+   * The sender's lease: it renews well within this, so the receiver ends the transfer after this
+   * long without word from it (absent: the receiver's own lease).
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -86,6 +91,8 @@ export interface KvRenew {
   from: KvPeerRef;
   toEpoch: number;
   transferIds: string[];
+  /** The sender's lease, as in `reserve`. */
+  leaseMs?: number;
 }
 
 export interface KvRenewReply {
@@ -124,6 +131,7 @@ export const kvReserveCodec = defineMessage<KvReserve>(
     targetEpoch: kvWire.count(),
     numBlocks: kvWire.positive(),
     blockBytes: kvWire.positive(),
+    leaseMs: kvWire.positive().optional(),
   }),
 );
 
@@ -157,7 +165,12 @@ export const kvEndCodec = defineMessage<KvEnd>('KvEnd', z.object({ ...header, re
 
 export const kvRenewCodec = defineMessage<KvRenew>(
   'KvRenew',
-  z.object({ from: kvWire.peer(), toEpoch: kvWire.count(), transferIds: z.array(kvWire.id()) }),
+  z.object({
+    from: kvWire.peer(),
+    toEpoch: kvWire.count(),
+    transferIds: z.array(kvWire.id()),
+    leaseMs: kvWire.positive().optional(),
+  }),
 );
 
 export const kvRenewReplyCodec = defineMessage<KvRenewReply>(
