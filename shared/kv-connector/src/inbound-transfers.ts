@@ -123,13 +123,7 @@ export class InboundTransfers implements KvBlockSink {
   }
 
   targetBlock(transferId: string, from: KvPeerRef, index: number): Uint8Array {
-    const rec = this.find(transferId);
-    if (rec.state !== 'reserved' || !samePeer(rec.sender, from))
-      throw transferError(
-        'aborted',
-        transferId,
-        `takes no data from ${from.agentId} epoch ${from.epoch} (${rec.state})`,
-      );
+    const rec = this.reservedBy(transferId, from);
     if (!Number.isInteger(index) || index < 0 || index >= rec.blockIds.length)
       throw transferError('invalid_request', transferId, `block index ${index} is out of range`);
     rec.writes.set(index, (rec.writes.get(index) ?? 0) + 1);
@@ -139,6 +133,11 @@ export class InboundTransfers implements KvBlockSink {
 
   /** The pool the transfer writes into, once `from` reserved it (throws like targetBlock). */
   targetPool(transferId: string, from: KvPeerRef): KvPool {
+    return this.reservedBy(transferId, from).attachment.pool;
+  }
+
+  /** The transfer, if `from` holds it reserved (data may land); else ServiceError 'aborted'. */
+  private reservedBy(transferId: string, from: KvPeerRef): Inbound {
     const rec = this.find(transferId);
     if (rec.state !== 'reserved' || !samePeer(rec.sender, from))
       throw transferError(
@@ -146,7 +145,7 @@ export class InboundTransfers implements KvBlockSink {
         transferId,
         `takes no data from ${from.agentId} epoch ${from.epoch} (${rec.state})`,
       );
-    return rec.attachment.pool;
+    return rec;
   }
 
   /**

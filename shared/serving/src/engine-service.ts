@@ -132,7 +132,7 @@ export class EngineService {
       throw new ServiceError('internal', `instance ${this.info.id} was already started`);
     if (this.connector !== null) {
       await this.connector.ready();
-      // Attached: discovery gets the transports the agent announced, not the placeholder.
+      // Now attached: the endpoint names the transports the agent announced (before, only nats).
       this.info.kvConnector = this.connector.endpoint();
     }
     const client = this.#options.client;
