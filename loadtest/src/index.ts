@@ -4,7 +4,7 @@ export { type ServeConfig, serveConfig } from './cli/serve-config.js';
 export { CalibrationError, calibrateTokensPerWord } from './client/calibrate-tokens-per-word.js';
 export { type ClientOptions, ENDPOINTS, type Endpoint } from './client/client-options.js';
 export type { BenchRequest } from './datasets/bench-request.js';
-export type { DatasetConfig } from './datasets/dataset-config.js';
+export type { DatasetConfig, MixedDatasetConfig } from './datasets/dataset-config.js';
 export { generateDataset } from './datasets/generate-dataset.js';
 export { PromptBuilder } from './datasets/prompt-builder.js';
 export { type BenchSummary, benchSummary } from './metrics/bench-summary.js';

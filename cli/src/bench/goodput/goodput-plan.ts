@@ -1,3 +1,5 @@
+import type { MixedDatasetConfig } from '@pdserve/loadtest';
+
 /** One cluster configuration the experiment compares. */
 export interface GoodputConfig {
   /** Series name in the report. */
@@ -10,14 +12,7 @@ export interface GoodputConfig {
 }
 
 /** The `mixed` dataset's shape: long documents among chat turns (token counts). */
-export interface MixedShape {
-  longFraction: number;
-  longInputLen: number;
-  longOutputLen: number;
-  chatInputLen: number;
-  chatOutputLen: number;
-  rangeRatio: number;
-}
+export type MixedShape = Omit<MixedDatasetConfig, 'kind'>;
 
 /** Latency targets, ms. */
 export interface Targets {
